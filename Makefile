@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+# Everything installs into .venv with Python 3.12 under Saleor 3.23's pins.
+
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Python 3.12, the version Saleor runs on. Override with PYTHON=/path/to/python3.12.
+PYTHON ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null \
+            || python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null)
+# Saleor's locked dependency set (runtime + dev/test). Beside the checkout in CI.
+SALEOR_CONSTRAINTS ?= ../shared/saleor
+CONSTRAINT_FILES := $(wildcard $(SALEOR_CONSTRAINTS)/constraints-3.23.txt \
+                               $(SALEOR_CONSTRAINTS)/constraints-3.23-dev.txt)
+CONSTRAINT_FLAGS := $(foreach f,$(CONSTRAINT_FILES),-c $(f))
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint typecheck unit services demo test-saleor bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(if $(CONSTRAINT_FLAGS),,echo "warning: $(SALEOR_CONSTRAINTS) not found; installing without Saleor's pins" >&2;)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test]"
+	$(PY) -m pip check
+	$(if $(CONSTRAINT_FILES),$(PY) scripts/check_pins.py $(CONSTRAINT_FILES))
+	@touch $@
+
+install: $(STAMP)
+
+services:
+	@scripts/ensure-services.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy saleor_license_plugin
+
+unit: $(STAMP) services
+	$(VENV)/bin/pytest
+
+test: lint unit
+
+demo: $(STAMP)
+	$(PY) -m saleor_license_plugin.server.demo
+
+# The Saleor tier: run with the Python of a venv that already holds Saleor (see README).
+test-saleor:
+	python -m pip install -q -e ".[test]"
+	cd tests/saleor && python -m pytest -c pytest.ini
+
+bench: $(STAMP) services
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,157 @@
+"""Catalog terms, read from metadata a merchant sets on Saleor products and variants.
+
+A product is a license product when ``license.kind`` is set on the product or variant; variant
+keys win over product keys, so one product ("Professional") can carry the edition and each
+variant ("8 calls", "16 calls") its capacity. All values are strings, as the Dashboard stores
+them. The README lists every key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from .errors import CatalogError
+
+PREFIX = "license."
+
+
+class Term(StrEnum):
+    PERPETUAL = "perpetual"
+    ANNUAL = "annual"
+
+
+class AddOnKind(StrEnum):
+    QUANTITY = "quantity"  # per unit: extra extensions, extra concurrent calls
+    FLAT = "flat"  # a service, on or off: hot standby, disaster recovery
+
+
+@dataclass(frozen=True)
+class EditionTerms:
+    edition: str
+    rank: int
+    capacity: int
+    capacity_unit: str = "simultaneous_calls"
+    term: Term = Term.PERPETUAL
+    renewal_price: Decimal | None = None  # per year; None: the variant price (annual terms only)
+    maintenance_price: Decimal | None = None  # per year, absolute
+    maintenance_rate: Decimal | None = None  # per year, as a fraction of the variant price
+    requires_deployment: bool = False
+    max_activations: int | None = None
+    max_years: int | None = None
+
+    def maintenance_per_year(self, variant_price: Decimal) -> Decimal | None:
+        if self.maintenance_price is not None:
+            return self.maintenance_price
+        if self.maintenance_rate is not None:
+            return variant_price * self.maintenance_rate
+        return None
+
+    def renewal_per_year(self, variant_price: Decimal) -> Decimal | None:
+        if self.term is Term.PERPETUAL:
+            return None
+        return self.renewal_price if self.renewal_price is not None else variant_price
+
+
+@dataclass(frozen=True)
+class AddOnTerms:
+    code: str
+    kind: AddOnKind
+    units: int = 1  # capacity units one purchased unit adds
+    max_quantity: int = 1000
+    requires_deployment: bool = False
+
+
+def parse_terms(
+    product_metadata: Mapping[str, str] | None, variant_metadata: Mapping[str, str] | None = None
+) -> EditionTerms | AddOnTerms | None:
+    """Terms of a product/variant, ``None`` for an ordinary product, :class:`CatalogError` if the
+    merchant's metadata is inconsistent (naming the key)."""
+    meta = {**(product_metadata or {}), **(variant_metadata or {})}
+    kind = meta.get(PREFIX + "kind")
+    if kind is None:
+        return None
+    if kind == "edition":
+        return EditionTerms(
+            edition=_required(meta, "edition"),
+            rank=_int(meta, "edition_rank", 0) or 0,
+            capacity=_int(meta, "capacity", 0, minimum=0) or 0,
+            capacity_unit=meta.get(PREFIX + "capacity_unit", "simultaneous_calls"),
+            term=_enum(meta, "term", Term, Term.PERPETUAL),
+            renewal_price=_decimal(meta, "renewal_price"),
+            maintenance_price=_decimal(meta, "maintenance_price"),
+            maintenance_rate=_decimal(meta, "maintenance_rate"),
+            requires_deployment=_bool(meta, "requires_deployment"),
+            max_activations=_int(meta, "max_activations", None, minimum=1),
+            max_years=_int(meta, "max_years", None, minimum=1),
+        )
+    if kind == "add_on":
+        return AddOnTerms(
+            code=_required(meta, "add_on"),
+            kind=_enum(meta, "add_on_kind", AddOnKind, AddOnKind.QUANTITY),
+            units=_int(meta, "add_on_units", 1, minimum=1) or 1,
+            max_quantity=_int(meta, "add_on_max_quantity", 1000, minimum=1) or 1000,
+            requires_deployment=_bool(meta, "requires_deployment"),
+        )
+    raise CatalogError(f"{PREFIX}kind must be 'edition' or 'add_on'.", field=PREFIX + "kind")
+
+
+def _required(meta: Mapping[str, str], name: str) -> str:
+    value = (meta.get(PREFIX + name) or "").strip()
+    if not value:
+        raise CatalogError(f"{PREFIX}{name} is required.", field=PREFIX + name)
+    return value
+
+
+def _int(
+    meta: Mapping[str, str], name: str, default: int | None, minimum: int | None = None
+) -> int | None:
+    raw = meta.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise CatalogError(f"{PREFIX}{name} must be a whole number.", field=PREFIX + name) from None
+    if minimum is not None and value < minimum:
+        raise CatalogError(f"{PREFIX}{name} must be at least {minimum}.", field=PREFIX + name)
+    return value
+
+
+def _decimal(meta: Mapping[str, str], name: str) -> Decimal | None:
+    raw = meta.get(PREFIX + name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise CatalogError(
+            f"{PREFIX}{name} must be a decimal number.", field=PREFIX + name
+        ) from None
+    if not value.is_finite() or value < 0:
+        raise CatalogError(f"{PREFIX}{name} must be zero or more.", field=PREFIX + name)
+    return value
+
+
+def _bool(meta: Mapping[str, str], name: str) -> bool:
+    raw = str(meta.get(PREFIX + name, "false")).strip().lower()
+    if raw in {"true", "1", "yes"}:
+        return True
+    if raw in {"false", "0", "no", ""}:
+        return False
+    raise CatalogError(f"{PREFIX}{name} must be true or false.", field=PREFIX + name)
+
+
+def _enum[E: StrEnum](meta: Mapping[str, str], name: str, enum: type[E], default: E) -> E:
+    raw = meta.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return enum(str(raw).strip().lower())
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise CatalogError(
+            f"{PREFIX}{name} must be one of: {allowed}.", field=PREFIX + name
+        ) from None

@@ -1,0 +1,72 @@
+"""Settings in one place.
+
+Values come from ``settings.SALEOR_LICENSE`` (a dict) with the defaults below; inside Saleor the
+plugin's Dashboard configuration is passed on top (see ``plugin.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings as django_settings
+
+DEFAULTS: dict[str, Any] = {
+    # Secret for key digests and for encrypting keys at rest. Must never change once keys exist.
+    "KEY_SECRET": None,
+    # Ed25519 private key (PEM, or base64 of the 32-byte seed). Empty: generated once, kept in DB.
+    "SIGNING_KEY": None,
+    "MIN_YEARS": 1,
+    "MAX_YEARS": 10,
+    "PRORATE_UPGRADES": True,
+    # Upgrade floor: the quote is never below max(FLOOR_AMOUNT, FLOOR_RATE x full difference).
+    "UPGRADE_FLOOR_AMOUNT": "0",
+    "UPGRADE_FLOOR_RATE": "0",
+    "PENDING_PAYMENT_GRACE_DAYS": 0,
+    "MAX_ACTIVATIONS": 1,
+}
+
+
+@dataclass(frozen=True)
+class LicenseSettings:
+    key_secret: bytes
+    signing_key: str | None
+    min_years: int = 1
+    max_years: int = 10
+    prorate_upgrades: bool = True
+    upgrade_floor_amount: Decimal = Decimal("0")
+    upgrade_floor_rate: Decimal = Decimal("0")
+    pending_payment_grace_days: int = 0
+    max_activations: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_overrides(self, **overrides: Any) -> LicenseSettings:
+        return replace(self, **overrides)
+
+
+def _key_secret(value: Any) -> bytes:
+    if value:
+        return value.encode() if isinstance(value, str) else bytes(value)
+    # Derived from SECRET_KEY so a fresh install works; `checks.py` warns that it should be set
+    # explicitly, because rotating SECRET_KEY would otherwise orphan every stored key.
+    return hashlib.sha256(
+        b"saleor-license-plugin/key-secret\x00" + django_settings.SECRET_KEY.encode()
+    ).digest()
+
+
+def get_settings() -> LicenseSettings:
+    raw = {**DEFAULTS, **getattr(django_settings, "SALEOR_LICENSE", {})}
+    return LicenseSettings(
+        key_secret=_key_secret(raw["KEY_SECRET"]),
+        signing_key=raw["SIGNING_KEY"] or None,
+        min_years=int(raw["MIN_YEARS"]),
+        max_years=int(raw["MAX_YEARS"]),
+        prorate_upgrades=bool(raw["PRORATE_UPGRADES"]),
+        upgrade_floor_amount=Decimal(str(raw["UPGRADE_FLOOR_AMOUNT"])),
+        upgrade_floor_rate=Decimal(str(raw["UPGRADE_FLOOR_RATE"])),
+        pending_payment_grace_days=int(raw["PENDING_PAYMENT_GRACE_DAYS"]),
+        max_activations=int(raw["MAX_ACTIVATIONS"]),
+        extra={k: v for k, v in raw.items() if k not in DEFAULTS},
+    )

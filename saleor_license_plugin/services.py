@@ -1,0 +1,599 @@
+"""What can happen to a license. Each operation is one transaction, writes a LicenseEvent, and is
+idempotent on its ``idempotency_key`` (``"<order line>:<action>[:<unit>]"`` for paid lines): a
+second call with the same key returns what the first did and changes nothing.
+
+Callers pass plain values (ids, emails, terms); these functions know nothing of Saleor.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import keys
+from .catalog import AddOnKind, AddOnTerms, EditionTerms, Term
+from .conf import get_settings
+from .errors import LicenseError, LicenseErrorCode
+from .models import Deployment, License, LicenseEvent, LicenseKind, LicenseStatus
+from .pricing import YearBounds, check_quantity, check_upgrade_path, check_years
+
+S = LicenseStatus
+
+
+class Action:
+    ISSUED = "issued"
+    UPGRADED = "upgraded"
+    RENEWED = "renewed"
+    MAINTENANCE_RENEWED = "maintenance_renewed"
+    EXPANDED = "expanded"
+    SUSPENDED = "suspended"
+    REINSTATED = "reinstated"
+    REVOKED = "revoked"
+    PAID = "paid"
+    EXPIRED = "expired"
+    DEPLOYMENT_BOUND = "deployment_bound"
+    ACTIVATED = "activated"
+    DEACTIVATED = "deactivated"
+
+
+@dataclass(frozen=True)
+class OrderLineRef:
+    order_id: str
+    line_id: str
+
+    def key(self, action: str, unit: int | None = None) -> str:
+        return f"{self.line_id}:{action}" + (f":{unit}" if unit is not None else "")
+
+
+@dataclass(frozen=True)
+class Owner:
+    user_id: str
+    email: str = ""
+    reseller_id: str = ""
+    end_customer: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Issued:
+    license: License
+    created: bool
+    key: str | None  # the canonical key, only when created by this call
+
+
+def add_years(moment: datetime, years: int) -> datetime:
+    year = moment.year + years
+    day = min(moment.day, calendar.monthrange(year, moment.month)[1])  # 29 Feb -> 28 Feb
+    return moment.replace(year=year, day=day)
+
+
+def _bounds() -> YearBounds:
+    conf = get_settings()
+    return YearBounds(conf.min_years, conf.max_years)
+
+
+def _record(
+    license: License,
+    action: str,
+    *,
+    actor: str,
+    before: dict[str, Any] | None,
+    order_line: OrderLineRef | None = None,
+    idempotency_key: str | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> LicenseEvent:
+    return LicenseEvent.objects.create(
+        license=license,
+        action=action,
+        actor=actor[:128],
+        before=before,
+        after=license.snapshot(),
+        order_id=order_line.order_id if order_line else "",
+        order_line_id=order_line.line_id if order_line else "",
+        idempotency_key=idempotency_key,
+        note=note[:255],
+        created_at=now or timezone.now(),
+    )
+
+
+def _applied(idempotency_key: str | None, license_id: int | None = None) -> LicenseEvent | None:
+    if not idempotency_key:
+        return None
+    event = LicenseEvent.objects.filter(idempotency_key=idempotency_key).first()
+    if event is not None and license_id is not None and event.license_id != license_id:
+        raise LicenseError(
+            LicenseErrorCode.IDEMPOTENCY_CONFLICT,
+            "This order line was already applied to another license.",
+        )
+    return event
+
+
+# --- issue -------------------------------------------------------------------------------
+
+
+def issue_license(
+    *,
+    terms: EditionTerms,
+    owner: Owner,
+    product_code: str = "",
+    order_line: OrderLineRef | None = None,
+    unit: int = 0,
+    maintenance_years: int = 0,
+    term_years: int = 1,
+    deployment: Deployment | None = None,
+    kind: str = LicenseKind.STANDARD,
+    status: str = LicenseStatus.ACTIVE,
+    pending_payment_until: datetime | None = None,
+    trial_days: int | None = None,
+    currency: str = "",
+    idempotency_key: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> Issued:
+    """A new license with a new key. For a paid order line the key is ``<line>:issue:<unit>``,
+    so each unit of a quantity-N line issues exactly once, however often this runs."""
+    now = now or timezone.now()
+    if idempotency_key is None and order_line is not None:
+        idempotency_key = order_line.key("issue", unit)
+    if maintenance_years:
+        check_years(maintenance_years, _bounds(), "maintenanceYears")
+    if terms.requires_deployment and deployment is None:
+        raise LicenseError(
+            LicenseErrorCode.DEPLOYMENT_REQUIRED, "This product needs a deployment.", "deploymentId"
+        )
+    if deployment is not None:
+        _check_deployment_owner(deployment, owner.user_id, owner.reseller_id)
+    if status not in (S.ACTIVE, S.PENDING_PAYMENT):
+        raise LicenseError(
+            LicenseErrorCode.INVALID, "New licenses are active or pending payment.", "status"
+        )
+
+    if kind == LicenseKind.TRIAL:
+        term_expires = now + timedelta(days=trial_days or 30)
+    elif terms.term is Term.ANNUAL:
+        term_expires = add_years(now, check_years(term_years, _bounds(), "years"))
+    else:
+        term_expires = None
+
+    def create() -> Issued:
+        canonical = keys.generate()
+        license = License(
+            kind=kind,
+            status=status,
+            product_code=product_code,
+            edition=terms.edition,
+            edition_rank=terms.rank,
+            capacity=terms.capacity,
+            capacity_unit=terms.capacity_unit,
+            term_expires_at=term_expires,
+            maintenance_expires_at=add_years(now, maintenance_years) if maintenance_years else None,
+            pending_payment_until=pending_payment_until if status == S.PENDING_PAYMENT else None,
+            max_activations=terms.max_activations or get_settings().max_activations,
+            deployment=deployment,
+            owner_id=owner.user_id,
+            owner_email=owner.email,
+            reseller_id=owner.reseller_id,
+            end_customer=dict(owner.end_customer),
+            origin_order_id=order_line.order_id if order_line else "",
+            origin_order_line_id=order_line.line_id if order_line else "",
+            currency=currency,
+            created_at=now,
+        )
+        license.set_key(canonical)
+        license.save()
+        _record(
+            license,
+            Action.ISSUED,
+            actor=actor,
+            before=None,
+            order_line=order_line,
+            idempotency_key=idempotency_key,
+            now=now,
+        )
+        return Issued(license, True, canonical)
+
+    return _once(idempotency_key, create)
+
+
+def _once(idempotency_key: str | None, create: Callable[[], Issued]) -> Issued:
+    """Run ``create`` unless the key was applied; a concurrent run that loses the race on the
+    unique idempotency key rolls back whole and returns the winner's license."""
+    if (done := _applied(idempotency_key)) is not None:
+        return Issued(done.license, False, None)
+    try:
+        with transaction.atomic():
+            return create()
+    except IntegrityError:
+        if (done := _applied(idempotency_key)) is not None:
+            return Issued(done.license, False, None)
+        raise
+
+
+# --- changes to an existing license --------------------------------------------------------
+
+
+def _change(
+    license_id: int,
+    action: str,
+    mutate: Callable[[License, datetime], None],
+    *,
+    allowed: tuple[str, ...],
+    actor: str,
+    order_line: OrderLineRef | None,
+    idempotency_key: str | None,
+    now: datetime | None,
+    note: str = "",
+    bump_revision: bool = True,
+) -> License:
+    """Lock the license, skip if this key was applied, check its state, change it, record it."""
+    now = now or timezone.now()
+    if idempotency_key is None and order_line is not None:
+        idempotency_key = order_line.key(action)
+    with transaction.atomic():
+        try:
+            license = (
+                License.objects.select_for_update(of=("self",))
+                .select_related("deployment")
+                .get(pk=license_id)
+            )
+        except License.DoesNotExist:
+            raise LicenseError(
+                LicenseErrorCode.NOT_FOUND, "License not found.", "license"
+            ) from None
+        if _applied(idempotency_key, license.pk) is not None:
+            return license
+        if license.status not in allowed:
+            raise _state_error(license, action)
+        before = license.snapshot()
+        mutate(license, now)
+        if bump_revision:
+            license.revision += 1
+        license.save()
+        _record(
+            license,
+            action,
+            actor=actor,
+            before=before,
+            order_line=order_line,
+            idempotency_key=idempotency_key,
+            note=note,
+            now=now,
+        )
+        return license
+
+
+def _state_error(license: License, action: str) -> LicenseError:
+    if license.status == S.REVOKED:
+        return LicenseError(
+            LicenseErrorCode.LICENSE_REVOKED, "This license was revoked.", "license"
+        )
+    if action in (Action.SUSPENDED, Action.REINSTATED, Action.REVOKED, Action.PAID):
+        return LicenseError(
+            LicenseErrorCode.INVALID_TRANSITION,
+            f"A license that is {license.get_status_display().lower()} cannot be {action}.",
+            "license",
+        )
+    return LicenseError(
+        LicenseErrorCode.LICENSE_NOT_ACTIVE,
+        f"A license that is {license.get_status_display().lower()} cannot be changed.",
+        "license",
+    )
+
+
+def upgrade_license(
+    license_id: int,
+    *,
+    target: EditionTerms,
+    product_code: str = "",
+    order_line: OrderLineRef | None = None,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> License:
+    """New edition and/or capacity; expiries are kept."""
+
+    def mutate(license: License, now: datetime) -> None:
+        check_upgrade_path(license.edition_rank, license.capacity, target)
+        license.edition, license.edition_rank = target.edition, target.rank
+        license.capacity, license.capacity_unit = target.capacity, target.capacity_unit
+        if product_code:
+            license.product_code = product_code
+        if target.max_activations:
+            license.max_activations = max(license.max_activations, target.max_activations)
+
+    return _change(
+        license_id,
+        Action.UPGRADED,
+        mutate,
+        allowed=(S.ACTIVE,),
+        actor=actor,
+        order_line=order_line,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+def renew_license(
+    license_id: int,
+    *,
+    years: int,
+    order_line: OrderLineRef | None = None,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> License:
+    """Extend the term from its expiry, or from now if it has lapsed (which reactivates it)."""
+    check_years(years, _bounds())
+
+    def mutate(license: License, now: datetime) -> None:
+        if license.term_expires_at is None:
+            raise LicenseError(
+                LicenseErrorCode.NOT_RENEWABLE, "Perpetual licenses are not renewed.", "years"
+            )
+        license.term_expires_at = add_years(max(license.term_expires_at, now), years)
+        if license.status == S.EXPIRED:
+            license.status = S.ACTIVE
+
+    return _change(
+        license_id,
+        Action.RENEWED,
+        mutate,
+        allowed=(S.ACTIVE, S.EXPIRED),
+        actor=actor,
+        order_line=order_line,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+def renew_maintenance(
+    license_id: int,
+    *,
+    years: int,
+    order_line: OrderLineRef | None = None,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> License:
+    """Extend maintenance from its expiry, or from now if it has lapsed."""
+    check_years(years, _bounds())
+
+    def mutate(license: License, now: datetime) -> None:
+        start = max(license.maintenance_expires_at or now, now)
+        license.maintenance_expires_at = add_years(start, years)
+
+    return _change(
+        license_id,
+        Action.MAINTENANCE_RENEWED,
+        mutate,
+        allowed=(S.ACTIVE,),
+        actor=actor,
+        order_line=order_line,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+def expand_license(
+    license_id: int,
+    *,
+    add_on: AddOnTerms,
+    quantity: int,
+    order_line: OrderLineRef | None = None,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> License:
+    """Add capacity units or switch on a service, co-termed to the license."""
+    check_quantity(quantity, 1 if add_on.kind is AddOnKind.FLAT else add_on.max_quantity)
+
+    def mutate(license: License, now: datetime) -> None:
+        current = dict(license.add_ons.get(add_on.code) or {})
+        if add_on.kind is AddOnKind.FLAT and current:
+            raise LicenseError(
+                LicenseErrorCode.ADD_ON_ALREADY_ACTIVE, "This service is already active.", "addOn"
+            )
+        license.add_ons = {
+            **license.add_ons,
+            add_on.code: {
+                "kind": add_on.kind.value,
+                "quantity": int(current.get("quantity", 0)) + quantity * add_on.units,
+                "expires_at": license.term_expires_at.isoformat()
+                if license.term_expires_at
+                else None,
+            },
+        }
+
+    return _change(
+        license_id,
+        Action.EXPANDED,
+        mutate,
+        allowed=(S.ACTIVE,),
+        actor=actor,
+        order_line=order_line,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+def suspend_license(
+    license_id: int,
+    *,
+    reason: str = "",
+    order_line: OrderLineRef | None = None,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> License:
+    def mutate(license: License, now: datetime) -> None:
+        license.status = S.SUSPENDED
+
+    return _change(
+        license_id,
+        Action.SUSPENDED,
+        mutate,
+        allowed=(S.ACTIVE, S.PENDING_PAYMENT),
+        actor=actor,
+        order_line=order_line,
+        idempotency_key=idempotency_key,
+        now=now,
+        note=reason,
+    )
+
+
+def reinstate_license(
+    license_id: int,
+    *,
+    reason: str = "",
+    idempotency_key: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> License:
+    def mutate(license: License, now: datetime) -> None:
+        lapsed = license.term_expires_at is not None and license.term_expires_at <= now
+        license.status = S.EXPIRED if lapsed else S.ACTIVE
+
+    return _change(
+        license_id,
+        Action.REINSTATED,
+        mutate,
+        allowed=(S.SUSPENDED,),
+        actor=actor,
+        order_line=None,
+        idempotency_key=idempotency_key,
+        now=now,
+        note=reason,
+    )
+
+
+def revoke_license(
+    license_id: int,
+    *,
+    reason: str = "",
+    order_line: OrderLineRef | None = None,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> License:
+    """Final: a revoked license never comes back."""
+
+    def mutate(license: License, now: datetime) -> None:
+        license.status = S.REVOKED
+
+    allowed = (S.ACTIVE, S.PENDING_PAYMENT, S.SUSPENDED, S.EXPIRED)
+    return _change(
+        license_id,
+        Action.REVOKED,
+        mutate,
+        allowed=allowed,
+        actor=actor,
+        order_line=order_line,
+        idempotency_key=idempotency_key,
+        now=now,
+        note=reason,
+    )
+
+
+def mark_paid(
+    license_id: int,
+    *,
+    order_line: OrderLineRef | None = None,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> License:
+    """A pending-payment license whose order was paid becomes active."""
+
+    def mutate(license: License, now: datetime) -> None:
+        license.status = S.ACTIVE
+        license.pending_payment_until = None
+
+    return _change(
+        license_id,
+        Action.PAID,
+        mutate,
+        allowed=(S.PENDING_PAYMENT,),
+        actor=actor,
+        order_line=order_line,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+# --- deployments -------------------------------------------------------------------------
+
+
+def create_deployment(*, name: str, owner_id: str, reseller_id: str = "") -> Deployment:
+    name = (name or "").strip()
+    if not name or len(name) > 255:
+        raise LicenseError(
+            LicenseErrorCode.INVALID, "A deployment needs a name of 1 to 255 characters.", "name"
+        )
+    return Deployment.objects.create(name=name, owner_id=owner_id, reseller_id=reseller_id)
+
+
+def _check_deployment_owner(deployment: Deployment, owner_id: str, reseller_id: str = "") -> None:
+    if deployment.owner_id == owner_id:
+        return
+    if reseller_id and deployment.reseller_id == reseller_id:
+        return
+    raise LicenseError(
+        LicenseErrorCode.DEPLOYMENT_NOT_OWNED,
+        "This deployment belongs to someone else.",
+        "deploymentId",
+    )
+
+
+def bind_deployment(
+    license_id: int,
+    deployment: Deployment,
+    *,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> License:
+    """Tie a license to a deployment. Once bound it cannot be moved ("a license cannot be moved
+    after purchase"); binding to the same deployment again changes nothing."""
+
+    def mutate(license: License, now: datetime) -> None:
+        _check_deployment_owner(deployment, license.owner_id, license.reseller_id)
+        if license.deployment_id is not None and license.deployment_id != deployment.pk:
+            raise LicenseError(
+                LicenseErrorCode.DEPLOYMENT_BINDING_LOCKED,
+                "This license is bound to another deployment and cannot be moved.",
+                "deploymentId",
+            )
+        license.deployment = deployment
+
+    with transaction.atomic():
+        current = (
+            License.objects.select_for_update()
+            .filter(pk=license_id)
+            .values_list("deployment_id", flat=True)
+            .first()
+        )
+        if current == deployment.pk:
+            return License.objects.select_related("deployment").get(pk=license_id)
+        return _change(
+            license_id,
+            Action.DEPLOYMENT_BOUND,
+            mutate,
+            allowed=(S.ACTIVE, S.PENDING_PAYMENT),
+            actor=actor,
+            order_line=None,
+            idempotency_key=idempotency_key,
+            now=now,
+        )
+
+
+def find_by_key(text: str) -> License | None:
+    """The license a typed key names, or None. Raises MalformedKey for a key that cannot exist."""
+    canonical = keys.normalize(text)
+    digest = keys.digest(canonical, get_settings().key_secret)
+    return License.objects.select_related("deployment").filter(key_digest=digest).first()

@@ -1,0 +1,66 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from saleor_license_plugin.catalog import AddOnKind, AddOnTerms, EditionTerms, Term
+from saleor_license_plugin.entitlements import reset_signer_cache
+from saleor_license_plugin.services import Owner
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_signer():
+    reset_signer_cache()
+    yield
+    reset_signer_cache()
+
+
+@pytest.fixture
+def now():
+    return NOW
+
+
+@pytest.fixture
+def pro8():
+    return EditionTerms(edition="Professional", rank=2, capacity=8, maintenance_rate=Decimal("0.2"))
+
+
+@pytest.fixture
+def pro16():
+    return EditionTerms(
+        edition="Professional", rank=2, capacity=16, maintenance_rate=Decimal("0.2")
+    )
+
+
+@pytest.fixture
+def std8():
+    return EditionTerms(edition="Standard", rank=1, capacity=8)
+
+
+@pytest.fixture
+def annual8():
+    return EditionTerms(
+        edition="Cloud", rank=1, capacity=8, term=Term.ANNUAL, maintenance_price=Decimal("50")
+    )
+
+
+@pytest.fixture
+def extensions():
+    return AddOnTerms(code="extensions", kind=AddOnKind.QUANTITY, units=10)
+
+
+@pytest.fixture
+def hot_standby():
+    return AddOnTerms(code="hot_standby", kind=AddOnKind.FLAT)
+
+
+@pytest.fixture
+def alice():
+    return Owner(user_id="user:alice", email="alice@example.com")
+
+
+@pytest.fixture
+def bob():
+    return Owner(user_id="user:bob", email="bob@example.com")

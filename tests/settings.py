@@ -1,0 +1,26 @@
+"""Settings for the plugin's own tests: real PostgreSQL and Redis on localhost."""
+
+import os
+
+import dj_database_url
+
+SECRET_KEY = "tests-only-not-secret"
+USE_TZ = True
+TIME_ZONE = "UTC"
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "saleor_license_plugin",
+]
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/saleor_license_plugin"),
+        conn_max_age=0,
+    )
+}
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+SALEOR_LICENSE = {"KEY_SECRET": "tests-only-key-secret"}
