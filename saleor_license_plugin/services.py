@@ -42,6 +42,26 @@ class Action:
     DEACTIVATED = "deactivated"
 
 
+# The states from which each change may start. Quotes (offers.py) consult the same table.
+ALLOWED_STATES: dict[str, tuple[str, ...]] = {
+    Action.UPGRADED: (S.ACTIVE,),
+    Action.RENEWED: (S.ACTIVE, S.EXPIRED),
+    Action.MAINTENANCE_RENEWED: (S.ACTIVE,),
+    Action.EXPANDED: (S.ACTIVE,),
+    Action.SUSPENDED: (S.ACTIVE, S.PENDING_PAYMENT),
+    Action.REINSTATED: (S.SUSPENDED,),
+    Action.REVOKED: (S.ACTIVE, S.PENDING_PAYMENT, S.SUSPENDED, S.EXPIRED),
+    Action.PAID: (S.PENDING_PAYMENT,),
+    Action.DEPLOYMENT_BOUND: (S.ACTIVE, S.PENDING_PAYMENT),
+}
+
+
+def ensure_allowed(license: License, action: str) -> None:
+    """Raise the typed error for ``action`` on a license in its current state."""
+    if license.status not in ALLOWED_STATES[action]:
+        raise _state_error(license, action)
+
+
 @dataclass(frozen=True)
 class OrderLineRef:
     order_id: str
@@ -223,7 +243,6 @@ def _change(
     action: str,
     mutate: Callable[[License, datetime], None],
     *,
-    allowed: tuple[str, ...],
     actor: str,
     order_line: OrderLineRef | None,
     idempotency_key: str | None,
@@ -248,8 +267,7 @@ def _change(
             ) from None
         if _applied(idempotency_key, license.pk) is not None:
             return license
-        if license.status not in allowed:
-            raise _state_error(license, action)
+        ensure_allowed(license, action)
         before = license.snapshot()
         mutate(license, now)
         if bump_revision:
@@ -311,7 +329,6 @@ def upgrade_license(
         license_id,
         Action.UPGRADED,
         mutate,
-        allowed=(S.ACTIVE,),
         actor=actor,
         order_line=order_line,
         idempotency_key=idempotency_key,
@@ -344,7 +361,6 @@ def renew_license(
         license_id,
         Action.RENEWED,
         mutate,
-        allowed=(S.ACTIVE, S.EXPIRED),
         actor=actor,
         order_line=order_line,
         idempotency_key=idempotency_key,
@@ -372,7 +388,6 @@ def renew_maintenance(
         license_id,
         Action.MAINTENANCE_RENEWED,
         mutate,
-        allowed=(S.ACTIVE,),
         actor=actor,
         order_line=order_line,
         idempotency_key=idempotency_key,
@@ -414,7 +429,6 @@ def expand_license(
         license_id,
         Action.EXPANDED,
         mutate,
-        allowed=(S.ACTIVE,),
         actor=actor,
         order_line=order_line,
         idempotency_key=idempotency_key,
@@ -438,7 +452,6 @@ def suspend_license(
         license_id,
         Action.SUSPENDED,
         mutate,
-        allowed=(S.ACTIVE, S.PENDING_PAYMENT),
         actor=actor,
         order_line=order_line,
         idempotency_key=idempotency_key,
@@ -463,7 +476,6 @@ def reinstate_license(
         license_id,
         Action.REINSTATED,
         mutate,
-        allowed=(S.SUSPENDED,),
         actor=actor,
         order_line=None,
         idempotency_key=idempotency_key,
@@ -486,12 +498,10 @@ def revoke_license(
     def mutate(license: License, now: datetime) -> None:
         license.status = S.REVOKED
 
-    allowed = (S.ACTIVE, S.PENDING_PAYMENT, S.SUSPENDED, S.EXPIRED)
     return _change(
         license_id,
         Action.REVOKED,
         mutate,
-        allowed=allowed,
         actor=actor,
         order_line=order_line,
         idempotency_key=idempotency_key,
@@ -518,7 +528,6 @@ def mark_paid(
         license_id,
         Action.PAID,
         mutate,
-        allowed=(S.PENDING_PAYMENT,),
         actor=actor,
         order_line=order_line,
         idempotency_key=idempotency_key,
@@ -584,7 +593,6 @@ def bind_deployment(
             license_id,
             Action.DEPLOYMENT_BOUND,
             mutate,
-            allowed=(S.ACTIVE, S.PENDING_PAYMENT),
             actor=actor,
             order_line=None,
             idempotency_key=idempotency_key,

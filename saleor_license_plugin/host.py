@@ -1,0 +1,97 @@
+"""The seams between the license domain and whatever hosts it.
+
+Inside Saleor, ``plugin.py`` builds a :class:`Catalog` from product variants, their channel price
+and metadata, and a :class:`Principal` from Saleor's JWT. The standalone server builds a
+:class:`StaticCatalog` from settings and principals from API tokens. The API and the checkout
+rules only ever see these plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from .catalog import AddOnTerms, EditionTerms, parse_terms
+from .pricing import Money
+
+MANAGE_ORDERS = "MANAGE_ORDERS"  # Saleor's permission name for staff order handling
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    variant_id: str  # Saleor's global id of the variant (the standalone catalog's own id)
+    name: str
+    price: Money  # the channel's price
+    terms: EditionTerms | AddOnTerms
+    sku: str = ""
+
+    @property
+    def is_edition(self) -> bool:
+        return isinstance(self.terms, EditionTerms)
+
+
+class Catalog(Protocol):
+    def items(self) -> Sequence[CatalogItem]: ...
+
+    def get(self, variant_id: str) -> CatalogItem | None: ...
+
+
+class StaticCatalog:
+    """A catalog held in memory: for the standalone server, the demo and tests."""
+
+    def __init__(self, items: Iterable[CatalogItem]) -> None:
+        self._items = tuple(items)
+        self._by_id = {item.variant_id: item for item in self._items}
+
+    def items(self) -> Sequence[CatalogItem]:
+        return self._items
+
+    def get(self, variant_id: str) -> CatalogItem | None:
+        return self._by_id.get(variant_id)
+
+    @classmethod
+    def from_dicts(cls, rows: Iterable[Mapping[str, Any]]) -> StaticCatalog:
+        """Rows of ``{"id", "name", "price", "currency", "metadata", "sku"?}``, metadata keyed as
+        on Saleor products (``license.kind``, ...)."""
+        items = []
+        for row in rows:
+            terms = parse_terms(row.get("metadata") or {})
+            if terms is None:
+                continue
+            price = Money(Decimal(str(row["price"])), row["currency"])
+            items.append(CatalogItem(str(row["id"]), row["name"], price, terms, row.get("sku", "")))
+        return cls(items)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking. ``user_id`` is None for anonymous callers."""
+
+    user_id: str | None = None
+    email: str = ""
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def is_staff(self) -> bool:
+        return MANAGE_ORDERS in self.permissions
+
+    def has_perm(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def can_see(self, license: Any) -> bool:
+        """Owner, the owner's reseller, or staff. Everyone else is told the license does not
+        exist, exactly as for an unknown key."""
+        if self.is_staff:
+            return True
+        if self.user_id is None:
+            return False
+        return self.user_id in (license.owner_id, license.reseller_id)
+
+
+ANONYMOUS = Principal()
