@@ -26,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "UPGRADE_FLOOR_RATE": "0",
     "PENDING_PAYMENT_GRACE_DAYS": 0,
     "MAX_ACTIVATIONS": 1,
+    # A checkout line's quote stays valid this long (the license and price must also be unchanged).
+    "QUOTE_TTL_MINUTES": 24 * 60,
+    # checkoutComplete requires checkout metadata license.terms_accepted=true / license.reference.
+    "REQUIRE_TERMS_ACCEPTANCE": False,
+    "REQUIRE_REFERENCE": False,
 }
 
 
@@ -40,6 +45,9 @@ class LicenseSettings:
     upgrade_floor_rate: Decimal = Decimal("0")
     pending_payment_grace_days: int = 0
     max_activations: int = 1
+    quote_ttl_minutes: int = 24 * 60
+    require_terms_acceptance: bool = False
+    require_reference: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **overrides: Any) -> LicenseSettings:
@@ -68,5 +76,8 @@ def get_settings() -> LicenseSettings:
         upgrade_floor_rate=Decimal(str(raw["UPGRADE_FLOOR_RATE"])),
         pending_payment_grace_days=int(raw["PENDING_PAYMENT_GRACE_DAYS"]),
         max_activations=int(raw["MAX_ACTIVATIONS"]),
+        quote_ttl_minutes=int(raw["QUOTE_TTL_MINUTES"]),
+        require_terms_acceptance=bool(raw["REQUIRE_TERMS_ACCEPTANCE"]),
+        require_reference=bool(raw["REQUIRE_REFERENCE"]),
         extra={k: v for k, v in raw.items() if k not in DEFAULTS},
     )
