@@ -44,10 +44,15 @@ test: lint unit
 demo: $(STAMP)
 	$(PY) -m saleor_license_plugin.server.demo
 
-# The Saleor tier: run with the Python of a venv that already holds Saleor (see README).
+# The Saleor tier: with the Python found on PATH, from a venv that already holds Saleor
+# (see README). Installs the plugin and its test extras into it, then runs tests/saleor on
+# Saleor's test settings. SALEOR_PYTHON=/path/to/python picks another interpreter.
+SALEOR_PYTHON ?= python
 test-saleor:
-	python -m pip install -q -e ".[test]"
-	cd tests/saleor && python -m pytest -c pytest.ini
+	@$(SALEOR_PYTHON) -c "import saleor" || { echo "saleor is not importable by $(SALEOR_PYTHON)" >&2; exit 1; }
+	@$(SALEOR_PYTHON) -m pip --version >/dev/null 2>&1 || $(SALEOR_PYTHON) -m ensurepip >/dev/null
+	$(SALEOR_PYTHON) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test]"
+	cd tests/saleor && $(abspath $(shell command -v $(SALEOR_PYTHON) || echo $(SALEOR_PYTHON))) -m pytest -c pytest.ini $(PYTEST_ARGS)
 
 bench: $(STAMP) services
 	$(PY) -m benchmarks.run

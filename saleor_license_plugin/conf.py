@@ -7,6 +7,9 @@ plugin's Dashboard configuration is passed on top (see ``plugin.py``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -31,6 +34,27 @@ DEFAULTS: dict[str, Any] = {
     # checkoutComplete requires checkout metadata license.terms_accepted=true / license.reference.
     "REQUIRE_TERMS_ACCEPTANCE": False,
     "REQUIRE_REFERENCE": False,
+    # --- API and device activation (docs/api.md); read with api.options.option(NAME) ---
+    # "off": anonymous verifyLicenseKey callers get PERMISSION_DENIED; "minimal": status and
+    # expiries only (no owner, deployment or offers).
+    "ANONYMOUS_VERIFICATION": "off",
+    # "<count>/<seconds>" per client IP and per key digest; None or "" switches one off.
+    "RATE_LIMITS": {
+        "verify_ip": "60/60",
+        "verify_key": "20/60",
+        "activate_ip": "120/3600",
+        "activate_key": "30/3600",
+    },
+    "RATE_LIMIT_CACHE": "default",  # a Django cache alias: Redis in production
+    # X-Forwarded-For hops added by trusted proxies (0: the peer address is the client).
+    "TRUSTED_PROXY_HOPS": 0,
+    # At most this many device deactivations per license in the window (activation churn).
+    "DEACTIVATION_LIMIT": 3,
+    "DEACTIVATION_WINDOW_DAYS": 30,
+    # Request bodies larger than this are refused (413) before they are parsed.
+    "MAX_REQUEST_BYTES": 64 * 1024,
+    # Standalone server: the catalog JSON file (default: the packaged demo catalog).
+    "CATALOG_FILE": None,
 }
 
 
@@ -64,7 +88,27 @@ def _key_secret(value: Any) -> bytes:
     ).digest()
 
 
+_override: ContextVar[LicenseSettings | None] = ContextVar("saleor_license_settings", default=None)
+
+
+@contextmanager
+def using(settings: LicenseSettings) -> Iterator[LicenseSettings]:
+    """Run a block with these settings: how the Saleor plugin applies its Dashboard
+    configuration to everything it calls, for that request only."""
+    token = _override.set(settings)
+    try:
+        yield settings
+    finally:
+        _override.reset(token)
+
+
 def get_settings() -> LicenseSettings:
+    if (current := _override.get()) is not None:
+        return current
+    return from_django_settings()
+
+
+def from_django_settings() -> LicenseSettings:
     raw = {**DEFAULTS, **getattr(django_settings, "SALEOR_LICENSE", {})}
     return LicenseSettings(
         key_secret=_key_secret(raw["KEY_SECRET"]),

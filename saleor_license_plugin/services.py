@@ -52,6 +52,7 @@ ALLOWED_STATES: dict[str, tuple[str, ...]] = {
     Action.REINSTATED: (S.SUSPENDED,),
     Action.REVOKED: (S.ACTIVE, S.PENDING_PAYMENT, S.SUSPENDED, S.EXPIRED),
     Action.PAID: (S.PENDING_PAYMENT,),
+    Action.EXPIRED: (S.ACTIVE,),
     Action.DEPLOYMENT_BOUND: (S.ACTIVE, S.PENDING_PAYMENT),
 }
 
@@ -535,6 +536,25 @@ def mark_paid(
     )
 
 
+def expire_license(license_id: int, *, now: datetime | None = None) -> License:
+    """An active term license past its expiry becomes expired (renewing revives it)."""
+
+    def mutate(license: License, now: datetime) -> None:
+        if license.term_expires_at is None or license.term_expires_at > now:
+            raise LicenseError(LicenseErrorCode.INVALID_TRANSITION, "Not past its term.", "license")
+        license.status = S.EXPIRED
+
+    return _change(
+        license_id,
+        Action.EXPIRED,
+        mutate,
+        actor="system",
+        order_line=None,
+        idempotency_key=None,
+        now=now,
+    )
+
+
 # --- deployments -------------------------------------------------------------------------
 
 
@@ -605,3 +625,20 @@ def find_by_key(text: str) -> License | None:
     canonical = keys.normalize(text)
     digest = keys.digest(canonical, get_settings().key_secret)
     return License.objects.select_related("deployment").filter(key_digest=digest).first()
+
+
+# --- device activations (activation.py) ----------------------------------------------------
+
+
+def record_event(
+    license: License,
+    action: str,
+    *,
+    actor: str,
+    before: dict[str, Any] | None,
+    note: str = "",
+    now: datetime | None = None,
+) -> LicenseEvent:
+    """Record a change that is not one of the operations above (a device taking or freeing a
+    seat), in the same append-only history."""
+    return _record(license, action, actor=actor, before=before, note=note, now=now)

@@ -9,6 +9,9 @@ from saleor_license_plugin.services import Owner
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
+# The Saleor tier has its own rootdir and settings (tests/saleor/pytest.ini): `make test-saleor`.
+collect_ignore = ["saleor"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_signer():

@@ -5,66 +5,12 @@ import pytest
 
 from saleor_license_plugin import services
 from saleor_license_plugin.errors import LicenseError, LicenseErrorCode
-from saleor_license_plugin.host import StaticCatalog
 from saleor_license_plugin.offers import LineRequest, offers_for, quote_line
 from saleor_license_plugin.pricing import LineAction, Money
 
+from .factories import CATALOG, issue
+
 pytestmark = pytest.mark.django_db
-
-
-def edition(vid, name, rank, capacity, price, **meta):
-    metadata = {
-        "license.kind": "edition",
-        "license.edition": name,
-        "license.edition_rank": str(rank),
-        "license.capacity": str(capacity),
-        "license.maintenance_rate": "0.2",
-        **meta,
-    }
-    return {
-        "id": vid,
-        "name": f"{name} {capacity}",
-        "price": price,
-        "currency": "EUR",
-        "metadata": metadata,
-    }
-
-
-CATALOG = StaticCatalog.from_dicts(
-    [
-        edition("std-8", "Standard", 1, 8, "200"),
-        edition("pro-8", "Professional", 2, 8, "400"),
-        edition("pro-16", "Professional", 2, 16, "700"),
-        edition("ent-8", "Enterprise", 3, 8, "600"),
-        edition("cloud-8", "Cloud", 1, 8, "120", **{"license.term": "annual"}),
-        {
-            "id": "ext",
-            "name": "Extensions",
-            "price": "10",
-            "currency": "EUR",
-            "metadata": {"license.kind": "add_on", "license.add_on": "extensions"},
-        },
-        {
-            "id": "hs",
-            "name": "Hot standby",
-            "price": "300",
-            "currency": "EUR",
-            "metadata": {
-                "license.kind": "add_on",
-                "license.add_on": "hot_standby",
-                "license.add_on_kind": "flat",
-            },
-        },
-        {"id": "tshirt", "name": "T-shirt", "price": "20", "currency": "EUR", "metadata": {}},
-    ]
-)
-
-
-def issue(vid, owner, now, **kw):
-    item = CATALOG.get(vid)
-    return services.issue_license(
-        terms=item.terms, owner=owner, product_code=vid, now=now, **kw
-    ).license
 
 
 def test_ordinary_products_are_left_out_of_the_catalog():

@@ -1,0 +1,324 @@
+"""License lines in a checkout: what is stored when a line is added, and what is re-checked at
+``checkoutComplete``.
+
+A license line carries a :class:`LineIntent` in the checkout line's **private** metadata (which
+the storefront cannot write), authenticated with an HMAC under the key secret, so that neither a
+storefront nor an app or staff member editing metadata can change what a paid line will do.
+At completion every license line is re-validated against the live state: the intent is present
+and authentic, the variant and quantity are the ones quoted, the buyer still owns the license,
+the license has not changed since the quote (its revision), the deployment is still the buyer's
+and the license is not bound elsewhere, the quote has not expired and the price is unchanged.
+
+Everything here takes plain values; ``plugin.py`` reads them off Saleor's checkout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from . import services
+from .catalog import EditionTerms
+from .conf import LicenseSettings, get_settings
+from .errors import LicenseError, LicenseErrorCode
+from .host import Catalog, Principal
+from .models import Deployment, License
+from .offers import LineRequest, PricedLine, quote_line
+from .pricing import LineAction
+
+INTENT_KEY = "saleor_license_plugin.intent"
+INTENT_MAC_KEY = "saleor_license_plugin.intent_mac"
+RESULT_KEY = "saleor_license_plugin.fulfillment"  # on order lines: what fulfillment issued
+TERMS_ACCEPTED_KEY = "license.terms_accepted"  # checkout metadata set by the storefront
+REFERENCE_KEY = "license.reference"  # PO / reference / PI number, checkout metadata
+MAX_REFERENCE_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One requested line, as a storefront sends it to ``checkoutLicenseLinesAdd``."""
+
+    variant_id: str
+    action: LineAction
+    license_key: str | None = None
+    deployment_id: str | None = None  # a deployment's public id
+    years: int = 1
+    quantity: int = 1
+    maintenance_years: int = 0
+    add_on: str | None = None  # optional check that the variant is this add-on
+
+
+@dataclass(frozen=True)
+class LineIntent:
+    action: str
+    variant_id: str
+    quantity: int
+    unit_price: str
+    currency: str
+    buyer_id: str
+    quoted_at: str
+    license_id: int | None = None
+    license_revision: int | None = None
+    deployment_id: str | None = None
+    years: int = 1
+    maintenance_years: int = 0
+
+    @property
+    def line_action(self) -> LineAction:
+        return LineAction(self.action)
+
+    def to_metadata(self, secret: bytes) -> dict[str, str]:
+        body = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return {INTENT_KEY: body, INTENT_MAC_KEY: _mac(body, secret)}
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, str], secret: bytes) -> LineIntent | None:
+        body = metadata.get(INTENT_KEY)
+        if body is None:
+            return None
+        mac = metadata.get(INTENT_MAC_KEY, "")
+        if not isinstance(body, str) or not hmac.compare_digest(_mac(body, secret), str(mac)):
+            raise _tampered("The license line was altered after it was added.")
+        try:
+            return cls(**json.loads(body))
+        except (TypeError, ValueError):
+            raise _tampered("The license line was altered after it was added.") from None
+
+
+def _mac(body: str, secret: bytes) -> str:
+    key = hashlib.sha256(b"saleor-license-plugin/line-intent\x00" + secret).digest()
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+
+
+def _tampered(message: str, field: str | None = None) -> LicenseError:
+    return LicenseError(LicenseErrorCode.LINE_TAMPERED, message, field)
+
+
+def _not_found(field: str) -> LicenseError:
+    # One answer for "no such thing" and "not yours": no existence oracle.
+    return LicenseError(LicenseErrorCode.NOT_FOUND, "No such license or deployment.", field)
+
+
+def line_quantity(action: LineAction, quantity: int) -> int:
+    """How many units the Saleor checkout line holds: N licenses or N add-on units, else one."""
+    return quantity if action in (LineAction.NEW, LineAction.EXPANSION) else 1
+
+
+def _buyer_license(key: str | None, buyer: Principal) -> License:
+    if not key:
+        raise LicenseError(
+            LicenseErrorCode.REQUIRED, "This line needs a license key.", "licenseKey"
+        )
+    license = services.find_by_key(key)
+    if license is None or not buyer.can_see(license):
+        raise _not_found("licenseKey")
+    return license
+
+
+def _buyer_deployment(public_id: str | None, buyer: Principal) -> Deployment | None:
+    if not public_id:
+        return None
+    if not isinstance(public_id, str) or len(public_id) > 32:
+        raise _not_found("deploymentId")
+    deployment = Deployment.objects.filter(public_id=public_id.strip().upper()).first()
+    if deployment is None or not (
+        buyer.is_staff or buyer.user_id in (deployment.owner_id, deployment.reseller_id)
+    ):
+        raise _not_found("deploymentId")
+    return deployment
+
+
+def _check_deployment(
+    priced: PricedLine, license: License | None, deployment: Deployment | None
+) -> None:
+    terms = priced.item.terms
+    needs = getattr(terms, "requires_deployment", False)
+    if license is not None and license.deployment_id is not None:
+        if deployment is not None and deployment.pk != license.deployment_id:
+            raise LicenseError(
+                LicenseErrorCode.DEPLOYMENT_BINDING_LOCKED,
+                "This license is bound to another deployment and cannot be moved.",
+                "deploymentId",
+            )
+        return
+    if needs and deployment is None:
+        raise LicenseError(
+            LicenseErrorCode.DEPLOYMENT_REQUIRED, "This product needs a deployment.", "deploymentId"
+        )
+    if license is not None and deployment is not None:
+        owner_ok = deployment.owner_id == license.owner_id or (
+            license.reseller_id and deployment.reseller_id == license.reseller_id
+        )
+        if not owner_ok:
+            raise LicenseError(
+                LicenseErrorCode.DEPLOYMENT_NOT_OWNED,
+                "This deployment belongs to someone else.",
+                "deploymentId",
+            )
+
+
+def prepare_line(
+    line: LineInput,
+    buyer: Principal,
+    catalog: Catalog,
+    now: datetime,
+    conf: LicenseSettings | None = None,
+) -> tuple[LineIntent, PricedLine]:
+    """Check a requested line for this buyer and price it on the server."""
+    conf = conf or get_settings()
+    if not buyer.is_authenticated:
+        raise LicenseError(
+            LicenseErrorCode.PERMISSION_DENIED, "Sign in to buy or change licenses.", "checkoutId"
+        )
+    license = None if line.action is LineAction.NEW else _buyer_license(line.license_key, buyer)
+    deployment = _buyer_deployment(line.deployment_id, buyer)
+    request = LineRequest(
+        action=line.action,
+        variant_id=line.variant_id,
+        license=license,
+        years=line.years,
+        quantity=line.quantity,
+        maintenance_years=line.maintenance_years,
+    )
+    if line.action in (LineAction.RENEW_LICENSE, LineAction.RENEW_MAINTENANCE):
+        # The line's variant must be the license's own edition: that is what is renewed.
+        if license is not None and line.variant_id != license.product_code:
+            raise LicenseError(
+                LicenseErrorCode.INVALID,
+                "Renewals are bought on the license's own edition variant.",
+                "variantId",
+            )
+    priced = quote_line(request, catalog, now, conf)
+    if line.add_on and getattr(priced.item.terms, "code", None) != line.add_on:
+        raise LicenseError(LicenseErrorCode.INVALID, "The variant is not this add-on.", "addOn")
+    if line.action is LineAction.NEW and not isinstance(priced.item.terms, EditionTerms):
+        raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.", "variantId")
+    _check_deployment(priced, license, deployment)
+    intent = LineIntent(
+        action=line.action.value,
+        variant_id=priced.item.variant_id,
+        quantity=priced.quote.quantity,
+        unit_price=str(priced.quote.unit_price.amount),
+        currency=priced.quote.unit_price.currency,
+        buyer_id=str(buyer.user_id),
+        quoted_at=now.isoformat(),
+        license_id=license.pk if license else None,
+        license_revision=license.revision if license else None,
+        deployment_id=deployment.public_id if deployment else None,
+        years=line.years,
+        maintenance_years=line.maintenance_years,
+    )
+    return intent, priced
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """What Saleor says about a checkout line at completion."""
+
+    line_id: str
+    variant_id: str
+    quantity: int
+    private_metadata: Mapping[str, str]
+    price_override: Decimal | None
+    is_license_product: bool
+
+
+def revalidate_line(
+    facts: LineFacts,
+    buyer: Principal,
+    catalog: Catalog,
+    now: datetime,
+    conf: LicenseSettings | None = None,
+) -> LineIntent | None:
+    """Re-check one line at completion; None for ordinary lines. Raises LicenseError."""
+    conf = conf or get_settings()
+    intent = LineIntent.from_metadata(facts.private_metadata, conf.key_secret)
+    if intent is None:
+        if facts.is_license_product:
+            raise LicenseError(
+                LicenseErrorCode.LICENSE_LINE_WITHOUT_INTENT,
+                "License products must be added with checkoutLicenseLinesAdd.",
+                "lines",
+            )
+        return None
+    if intent.variant_id != facts.variant_id:
+        raise _tampered("The license line's product changed after it was quoted.", "lines")
+    if intent.quantity != facts.quantity:
+        raise LicenseError(
+            LicenseErrorCode.QUANTITY_CHANGED,
+            "The quantity of a license line cannot change; add the line again.",
+            "quantity",
+        )
+    if intent.buyer_id != str(buyer.user_id):
+        raise _tampered("The license line was quoted for another customer.", "lines")
+    if facts.price_override is None or Decimal(intent.unit_price) != facts.price_override:
+        raise _tampered("The license line's price was changed.", "lines")
+    quoted_at = datetime.fromisoformat(intent.quoted_at)
+    if now - quoted_at > timedelta(minutes=conf.quote_ttl_minutes):
+        raise LicenseError(
+            LicenseErrorCode.STALE_QUOTE, "The quote expired; add the line again.", "lines"
+        )
+    license = None
+    if intent.license_id is not None:
+        license = License.objects.select_related("deployment").filter(pk=intent.license_id).first()
+        if license is None or not buyer.can_see(license):
+            raise _not_found("licenseKey")
+        if license.revision != intent.license_revision:
+            raise LicenseError(
+                LicenseErrorCode.STALE_QUOTE,
+                "The license changed since this line was quoted; add the line again.",
+                "licenseKey",
+            )
+    deployment = _buyer_deployment(intent.deployment_id, buyer)
+    request = LineRequest(
+        action=intent.line_action,
+        variant_id=intent.variant_id,
+        license=license,
+        years=intent.years,
+        quantity=intent.quantity,
+        maintenance_years=intent.maintenance_years,
+    )
+    # Priced as at the quote: a catalog price change since then makes the quote stale.
+    priced = quote_line(request, catalog, quoted_at, conf)
+    if priced.quote.unit_price.amount != Decimal(intent.unit_price) or (
+        priced.quote.unit_price.currency != intent.currency
+    ):
+        raise LicenseError(
+            LicenseErrorCode.STALE_QUOTE, "The price changed; add the line again.", "lines"
+        )
+    _check_deployment(priced, license, deployment)
+    return intent
+
+
+def check_checkout_requirements(metadata: Mapping[str, Any], conf: LicenseSettings) -> str:
+    """Terms acceptance and reference number, when the merchant requires them. Returns the
+    (validated) reference, or ''."""
+    if (
+        conf.require_terms_acceptance
+        and str(metadata.get(TERMS_ACCEPTED_KEY, "")).lower() != "true"
+    ):
+        raise LicenseError(
+            LicenseErrorCode.TERMS_NOT_ACCEPTED,
+            f"Accept the terms and conditions (checkout metadata {TERMS_ACCEPTED_KEY}=true).",
+            "metadata",
+        )
+    reference = str(metadata.get(REFERENCE_KEY, "")).strip()
+    if len(reference) > MAX_REFERENCE_LENGTH:
+        raise LicenseError(
+            LicenseErrorCode.INVALID,
+            f"A reference number has at most {MAX_REFERENCE_LENGTH} characters.",
+            "metadata",
+        )
+    if conf.require_reference and not reference:
+        raise LicenseError(
+            LicenseErrorCode.REFERENCE_REQUIRED,
+            f"Enter a reference or purchase order number (checkout metadata {REFERENCE_KEY}).",
+            "metadata",
+        )
+    return reference

@@ -1,0 +1,1 @@
+"""Applying paid orders to licenses (orders.py) and the Celery tasks that run it (tasks.py)."""

@@ -1,0 +1,37 @@
+"""What the tasks need from whoever hosts them, found by dotted path so this package never
+imports Saleor: inside Saleor, ``plugin.SaleorTaskHost`` (database writer access as Saleor's
+Celery guard requires, results into order-line private metadata); elsewhere a host that does
+nothing extra. ``SALEOR_LICENSE["TASK_HOST"]`` names another."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Protocol
+
+from django.apps import apps
+from django.utils.module_loading import import_string
+
+from ..conf import get_settings
+
+SALEOR_TASK_HOST = "saleor_license_plugin.plugin.SaleorTaskHost"
+
+
+class TaskHost(Protocol):
+    def context(self) -> AbstractContextManager[Any]: ...
+
+    def write_order_results(self, order_id: str, results: dict[str, dict[str, Any]]) -> None: ...
+
+
+class PlainHost:
+    def context(self) -> AbstractContextManager[Any]:
+        return nullcontext()
+
+    def write_order_results(self, order_id: str, results: dict[str, dict[str, Any]]) -> None:
+        return None
+
+
+def task_host() -> TaskHost:
+    path = get_settings().extra.get("TASK_HOST")
+    if not path and apps.is_installed("saleor.core"):
+        path = SALEOR_TASK_HOST
+    return import_string(path)() if path else PlainHost()

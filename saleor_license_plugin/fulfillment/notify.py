@@ -1,0 +1,72 @@
+"""The email with the keys, sent once per order through Django's mail framework.
+
+Why Django's mail and not Saleor's ``manager.notify``: Saleor's notification events are a closed
+set (``NotifyEventType``) rendered by its email plugins' own templates, and a plugin cannot add a
+"license keys" event that those plugins would know how to render. Saleor configures Django's
+mail from ``EMAIL_URL``, so ``send_mail`` uses the shop's SMTP settings as they are.
+
+Delivery is at-least-once: the "emailed" event is recorded after the mail is handed over, so a
+worker that dies between the two sends the mail again on its retry rather than never.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..models import License, LicenseEvent
+from .orders import LineResult, OrderPayload
+
+logger = logging.getLogger(__name__)
+EMAILED = "keys_emailed"
+
+
+def _body(order: OrderPayload, licenses: list[License]) -> str:
+    lines = [f"Thank you for your order {order.order_id}.", ""]
+    for license in licenses:
+        expiry = license.term_expires_at or license.maintenance_expires_at
+        until = f", until {expiry:%Y-%m-%d}" if expiry else ""
+        lines.append(f"{license.edition} {license.capacity} {license.capacity_unit}{until}")
+        lines.append(f"  License key: {license.display_key()}")
+        if license.deployment:
+            lines.append(
+                f"  Deployment: {license.deployment.name} ({license.deployment.public_id})"
+            )
+        lines.append("")
+    lines.append("Your devices pick up the change at their next activation refresh.")
+    return "\n".join(lines)
+
+
+def send_keys_once(order: OrderPayload, results: list[LineResult]) -> bool:
+    ids = [pk for result in results for pk in result.licenses]
+    if not ids:
+        return False
+    key = f"{order.order_id}:{EMAILED}"
+    if LicenseEvent.objects.filter(idempotency_key=key).exists():
+        return False
+    licenses = list(License.objects.filter(pk__in=ids).select_related("deployment").order_by("pk"))
+    send_mail(
+        subject=f"Your licenses for order {order.order_id}",
+        message=_body(order, licenses),
+        from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
+        recipient_list=[order.email],
+    )
+    try:
+        with transaction.atomic():
+            LicenseEvent.objects.create(
+                license=licenses[0],
+                action=EMAILED,
+                actor=f"order:{order.order_id}",
+                order_id=order.order_id,
+                idempotency_key=key,
+                note=f"{len(licenses)} license(s) sent to the buyer",
+                created_at=timezone.now(),
+            )
+    except IntegrityError:  # a concurrent run recorded it first
+        pass
+    logger.info("Emailed %d license(s) for order %s", len(licenses), order.order_id)
+    return True

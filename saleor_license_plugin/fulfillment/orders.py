@@ -1,0 +1,249 @@
+"""Apply an order's license lines, idempotently, from plain values.
+
+The payload is built by the Saleor hook (``plugin.py``) from the order: for each license line its
+:class:`~saleor_license_plugin.checkout_lines.LineIntent` (copied from the checkout line's private
+metadata to the order line's) and the line's catalog metadata. Every effect is keyed on
+``(order line, action, unit)``, so running an order twice, or after a worker died half-way,
+applies each line exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import services
+from ..catalog import AddOnTerms, EditionTerms, parse_terms
+from ..checkout_lines import LineIntent
+from ..errors import LicenseError, LicenseErrorCode
+from ..models import Deployment, License, LicenseEvent, LicenseStatus
+from ..pricing import LineAction
+from ..services import Action, OrderLineRef, Owner
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OrderLinePayload:
+    line_id: str
+    intent: dict[str, Any]  # LineIntent fields
+    metadata: dict[str, str]  # product + variant metadata (license.* keys)
+
+
+@dataclass(frozen=True)
+class OrderPayload:
+    order_id: str
+    buyer_id: str
+    email: str
+    lines: tuple[OrderLinePayload, ...]
+    currency: str = ""
+    reseller_id: str = ""
+    end_customer: dict[str, str] = field(default_factory=dict)
+    paid: bool = True  # False: issue pending-payment licenses (offline orders with grace days)
+    grace_days: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OrderPayload:
+        lines = tuple(OrderLinePayload(**line) for line in data.get("lines", ()))
+        return cls(**{**data, "lines": lines})
+
+
+@dataclass
+class LineResult:
+    line_id: str
+    action: str
+    licenses: list[int] = field(default_factory=list)
+    new_keys: list[str] = field(default_factory=list)  # canonical, only when issued by this run
+    error: dict[str, str] | None = None
+
+    def for_metadata(self) -> dict[str, Any]:
+        """What goes into the order line's private metadata: references, never keys."""
+        data: dict[str, Any] = {"action": self.action, "licenses": self.licenses}
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+def _actor(order_id: str) -> str:
+    return f"order:{order_id}"
+
+
+def _deployment(public_id: str | None) -> Deployment | None:
+    if not public_id:
+        return None
+    return Deployment.objects.filter(public_id=public_id).first()
+
+
+def apply_order(order: OrderPayload, now: datetime | None = None) -> list[LineResult]:
+    """Apply every license line; a line that can no longer apply (the license was revoked
+    since checkout, say) is reported with its error code and does not stop the others."""
+    now = now or timezone.now()
+    results = []
+    for line in order.lines:
+        intent = LineIntent(**line.intent)
+        result = LineResult(line.line_id, intent.action)
+        try:
+            _apply_line(order, line, intent, result, now)
+        except LicenseError as exc:
+            logger.error(
+                "License line %s of order %s could not be applied: %s",
+                line.line_id,
+                order.order_id,
+                exc.code.value,
+            )
+            result.error = {"code": exc.code.value, "message": exc.message}
+        results.append(result)
+    return results
+
+
+def _apply_line(
+    order: OrderPayload,
+    line: OrderLinePayload,
+    intent: LineIntent,
+    result: LineResult,
+    now: datetime,
+) -> None:
+    ref = OrderLineRef(order.order_id, line.line_id)
+    terms = parse_terms(line.metadata)
+    actor = _actor(order.order_id)
+    action = intent.line_action
+    if action is LineAction.NEW:
+        if not isinstance(terms, EditionTerms):
+            raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.")
+        owner = Owner(order.buyer_id, order.email, order.reseller_id, order.end_customer)
+        pending = not order.paid
+        for unit in range(intent.quantity):
+            issued = services.issue_license(
+                terms=terms,
+                owner=owner,
+                product_code=intent.variant_id,
+                order_line=ref,
+                unit=unit,
+                maintenance_years=intent.maintenance_years,
+                term_years=intent.years,
+                deployment=_deployment(intent.deployment_id),
+                status=LicenseStatus.PENDING_PAYMENT if pending else LicenseStatus.ACTIVE,
+                pending_payment_until=now + timedelta(days=order.grace_days) if pending else None,
+                currency=order.currency,
+                actor=actor,
+                now=now,
+            )
+            license = issued.license
+            if order.paid and license.status == LicenseStatus.PENDING_PAYMENT:
+                license = services.mark_paid(
+                    license.pk, idempotency_key=ref.key("paid", unit), actor=actor, now=now
+                )
+            result.licenses.append(license.pk)
+            if issued.key:
+                result.new_keys.append(issued.key)
+        return
+    if not order.paid:
+        return  # changes to existing licenses wait for the money
+    license_id = int(intent.license_id or 0)
+    if action is LineAction.UPGRADE:
+        if not isinstance(terms, EditionTerms):
+            raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.")
+        services.upgrade_license(
+            license_id,
+            target=terms,
+            product_code=intent.variant_id,
+            order_line=ref,
+            actor=actor,
+            now=now,
+        )
+    elif action is LineAction.RENEW_LICENSE:
+        services.renew_license(license_id, years=intent.years, order_line=ref, actor=actor, now=now)
+    elif action is LineAction.RENEW_MAINTENANCE:
+        services.renew_maintenance(
+            license_id, years=intent.years, order_line=ref, actor=actor, now=now
+        )
+    elif action is LineAction.EXPANSION:
+        if not isinstance(terms, AddOnTerms):
+            raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an add-on.")
+        services.expand_license(
+            license_id, add_on=terms, quantity=intent.quantity, order_line=ref, actor=actor, now=now
+        )
+    deployment = _deployment(intent.deployment_id)
+    if deployment is not None:
+        services.bind_deployment(
+            license_id, deployment, idempotency_key=ref.key("bind"), actor=actor, now=now
+        )
+    result.licenses.append(license_id)
+
+
+def licenses_of_order(order_id: str) -> tuple[list[int], list[int]]:
+    """(licenses the order issued, existing licenses the order changed)."""
+    events = LicenseEvent.objects.filter(order_id=order_id).values_list("license_id", "action")
+    issued = sorted({lid for lid, action in events if action == Action.ISSUED})
+    changed = sorted({lid for lid, action in events if action != Action.ISSUED} - set(issued))
+    return issued, changed
+
+
+def withdraw_order(order_id: str, *, reason: str, revoke_issued: bool = True) -> dict[str, int]:
+    """After a cancellation or refund: revoke (or, for a partial refund, suspend) what the order
+    issued, and suspend what it changed on existing licenses for staff to review: the customer
+    owned those before. Idempotent per order and reason."""
+    issued, changed = licenses_of_order(order_id)
+    actor = _actor(order_id)
+    counts = {"revoked": 0, "suspended": 0}
+    ref = OrderLineRef(order_id, "")
+    plan = [
+        (lid, services.revoke_license if revoke_issued else services.suspend_license)
+        for lid in issued
+    ]
+    plan += [(lid, services.suspend_license) for lid in changed]
+    for license_id, change in plan:
+        key = f"{order_id}:{reason}:{change.__name__}:{license_id}"
+        if _withdraw(change, license_id, key, reason, actor, ref):
+            counts["revoked" if change is services.revoke_license else "suspended"] += 1
+    return counts
+
+
+def _withdraw(
+    change: Any,
+    license_id: int,
+    key: str,
+    reason: str,
+    actor: str,
+    ref: OrderLineRef | None = None,
+) -> bool:
+    """True if this call changed the license (not already done under this key, not already
+    revoked or suspended some other way)."""
+    if LicenseEvent.objects.filter(idempotency_key=key).exists():
+        return False
+    try:
+        change(license_id, reason=reason, order_line=ref, idempotency_key=key, actor=actor)
+    except LicenseError as exc:
+        if exc.code in (LicenseErrorCode.LICENSE_REVOKED, LicenseErrorCode.INVALID_TRANSITION):
+            return False  # already revoked or suspended: nothing to do
+        raise
+    return True
+
+
+def expire_due(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
+    """Periodic: suspend pending-payment licenses past their grace, expire lapsed terms."""
+    now = now or timezone.now()
+    counts = {"suspended": 0, "expired": 0}
+    overdue: Iterable[int] = License.objects.filter(
+        status=LicenseStatus.PENDING_PAYMENT, pending_payment_until__lte=now
+    ).values_list("pk", flat=True)[:batch]
+    for license_id in list(overdue):
+        key = f"grace:{license_id}:suspend"
+        if _withdraw(services.suspend_license, license_id, key, "payment overdue", "system"):
+            counts["suspended"] += 1
+    lapsed = License.objects.filter(
+        Q(status=LicenseStatus.ACTIVE) & Q(term_expires_at__lte=now)
+    ).values_list("pk", flat=True)[:batch]
+    for license_id in list(lapsed):
+        services.expire_license(license_id, now=now)
+        counts["expired"] += 1
+    return counts

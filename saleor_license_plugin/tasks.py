@@ -1,0 +1,5 @@
+"""Celery autodiscovery entry point (``app.autodiscover_tasks()`` imports ``<app>.tasks``)."""
+
+from .fulfillment.tasks import expire_due_task, fulfill_order, withdraw_order_task
+
+__all__ = ["expire_due_task", "fulfill_order", "withdraw_order_task"]

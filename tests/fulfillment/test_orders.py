@@ -1,0 +1,147 @@
+from datetime import timedelta
+
+import pytest
+
+from saleor_license_plugin import keys, services
+from saleor_license_plugin.fulfillment.orders import apply_order, expire_due, withdraw_order
+from saleor_license_plugin.fulfillment.tasks import fulfill_order
+from saleor_license_plugin.host import Principal
+from saleor_license_plugin.models import License, LicenseEvent, LicenseStatus
+from saleor_license_plugin.pricing import LineAction
+
+from ..factories import issue
+from .payloads import LineInput, order
+
+pytestmark = pytest.mark.django_db
+ALICE = Principal("user:alice", "alice@example.com")
+
+
+def test_every_line_type_applies_once(alice, now):
+    perpetual = issue("pro-8", alice, now, maintenance_years=1)
+    annual = issue("cloud-8", alice, now)
+    dep = services.create_deployment(name="HQ", owner_id=alice.user_id)
+    payload = order(
+        "o1",
+        ALICE,
+        [
+            LineInput(
+                "pro-8",
+                LineAction.NEW,
+                quantity=2,
+                maintenance_years=1,
+                deployment_id=dep.public_id,
+            ),
+            LineInput("pro-16", LineAction.UPGRADE, perpetual.display_key()),
+            LineInput("cloud-8", LineAction.RENEW_LICENSE, annual.display_key(), years=2),
+            LineInput("pro-8", LineAction.RENEW_MAINTENANCE, perpetual.display_key(), years=1),
+            LineInput("ext", LineAction.EXPANSION, annual.display_key(), quantity=3),
+        ],
+        now,
+    )
+    results = apply_order(payload, now=now)
+    assert [r.error for r in results] == [None] * 5
+    new = results[0]
+    assert len(new.licenses) == 2 and len(new.new_keys) == 2
+    assert all(License.objects.get(pk=pk).deployment == dep for pk in new.licenses)
+    assert services.find_by_key(new.new_keys[0]).pk == new.licenses[0]
+
+    perpetual.refresh_from_db()
+    annual.refresh_from_db()
+    assert perpetual.capacity == 16
+    assert perpetual.maintenance_expires_at == now.replace(year=now.year + 2)
+    assert annual.term_expires_at == now.replace(year=now.year + 3)
+    assert annual.add_ons["extensions"]["quantity"] == 3
+
+    before = LicenseEvent.objects.count()
+    again = apply_order(payload, now=now + timedelta(hours=1))  # redelivered task
+    assert LicenseEvent.objects.count() == before
+    assert [r.licenses for r in again] == [r.licenses for r in results]
+    assert again[0].new_keys == []  # no key is issued twice
+    assert License.objects.count() == 4
+
+
+def test_a_line_that_can_no_longer_apply_does_not_block_the_others(alice, now):
+    license = issue("pro-8", alice, now)
+    payload = order(
+        "o2",
+        ALICE,
+        [
+            LineInput("pro-16", LineAction.UPGRADE, license.display_key()),
+            LineInput("pro-8", LineAction.NEW),
+        ],
+        now,
+    )
+    services.revoke_license(license.pk, now=now)
+    results = apply_order(payload, now=now)
+    assert results[0].error["code"] == "LICENSE_REVOKED"
+    assert results[1].error is None and len(results[1].licenses) == 1
+
+
+def test_pending_payment_licenses_activate_when_paid(now):
+    unpaid = order(
+        "o3", ALICE, [LineInput("pro-8", LineAction.NEW, quantity=2)], now, paid=False, grace_days=7
+    )
+    [pending] = apply_order(unpaid, now=now)
+    licenses = License.objects.filter(pk__in=pending.licenses)
+    assert {lic.status for lic in licenses} == {LicenseStatus.PENDING_PAYMENT}
+    assert {lic.pending_payment_until for lic in licenses} == {now + timedelta(days=7)}
+    paid = order("o3", ALICE, [LineInput("pro-8", LineAction.NEW, quantity=2)], now)
+    [done] = apply_order(paid, now=now)
+    assert done.licenses == pending.licenses and done.new_keys == []
+    assert {lic.status for lic in License.objects.filter(pk__in=done.licenses)} == {
+        LicenseStatus.ACTIVE
+    }
+
+
+def test_unpaid_licenses_past_grace_are_suspended_and_lapsed_terms_expire(alice, now):
+    apply_order(
+        order("o4", ALICE, [LineInput("pro-8", LineAction.NEW)], now, paid=False, grace_days=3),
+        now=now,
+    )
+    annual = issue("cloud-8", alice, now)
+    assert expire_due(now + timedelta(days=2)) == {"suspended": 0, "expired": 0}
+    assert expire_due(now + timedelta(days=400)) == {"suspended": 1, "expired": 1}
+    assert expire_due(now + timedelta(days=401)) == {"suspended": 0, "expired": 0}
+    annual.refresh_from_db()
+    assert annual.status == LicenseStatus.EXPIRED
+
+
+def test_refund_revokes_what_the_order_issued_and_suspends_what_it_changed(alice, now):
+    existing = issue("pro-8", alice, now)
+    payload = order(
+        "o5",
+        ALICE,
+        [
+            LineInput("pro-8", LineAction.NEW),
+            LineInput("pro-16", LineAction.UPGRADE, existing.display_key()),
+        ],
+        now,
+    )
+    results = apply_order(payload, now=now)
+    assert withdraw_order("o5", reason="fully_refunded") == {"revoked": 1, "suspended": 1}
+    assert withdraw_order("o5", reason="fully_refunded") == {"revoked": 0, "suspended": 0}
+    assert License.objects.get(pk=results[0].licenses[0]).status == LicenseStatus.REVOKED
+    assert License.objects.get(pk=existing.pk).status == LicenseStatus.SUSPENDED
+    assert (
+        License.objects.get(pk=existing.pk)
+        .events.filter(action="suspended", note="fully_refunded")
+        .exists()
+    )
+
+
+def test_fulfilment_task_emails_the_keys_once(mailoutbox, now):
+    payload = order("o6", ALICE, [LineInput("pro-8", LineAction.NEW, quantity=2)], now)
+    written = []
+    summary = fulfill_order.apply(args=(payload.to_dict(),)).get()
+    fulfill_order.apply(args=(payload.to_dict(),)).get()
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["alice@example.com"] and "o6" in mail.subject
+    issued = License.objects.filter(origin_order_id="o6")
+    assert issued.count() == 2
+    for license in issued:
+        assert license.display_key() in mail.body
+    line = summary["o6-l0"]
+    assert line["licenses"] == sorted(issued.values_list("pk", flat=True))
+    assert not any(keys.normalize(lic.display_key()) in str(summary) for lic in issued)
+    assert written == []
