@@ -211,3 +211,6 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return self.kid
+
+
+from .payments.models import *  # noqa: E402,F403

@@ -1,0 +1,36 @@
+"""Amounts in minor units (cents), as every provider here wants them."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from .errors import PaymentError, PaymentErrorCode
+
+# ISO 4217 exponents that differ from 2 (the currencies Stripe and MultiSafepay accept).
+_EXPONENTS = {
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split(), 0
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+}
+
+
+def exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """``Decimal("10.5"), "EUR"`` -> ``1050``. Refuses amounts finer than the currency allows."""
+    places = Decimal(1).scaleb(-exponent(currency))
+    quantized = amount.quantize(places, rounding=ROUND_HALF_UP)
+    if quantized != amount:
+        raise PaymentError(
+            PaymentErrorCode.INVALID_AMOUNT,
+            f"The amount has more decimals than {currency.upper()} allows.",
+            field="amount",
+        )
+    return int(quantized.scaleb(exponent(currency)))
+
+
+def from_minor(amount: int, currency: str) -> Decimal:
+    return Decimal(int(amount)).scaleb(-exponent(currency))

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class MultiSafepayGatewayConfig(AppConfig):
+    """Saleor adds each `saleor.plugins` entry point's name to INSTALLED_APPS; this gives the
+    gateway's package a label of its own. It has no models."""
+
+    name = "saleor_license_plugin.payments.multisafepay"
+    label = "saleor_license_plugin_multisafepay"
+    verbose_name = "License payments: MultiSafepay"

@@ -1,0 +1,594 @@
+"""Stripe card payments as a Saleor gateway plugin (Saleor's plugin payment API).
+
+Thin: hooks are translated to :mod:`.stripe_api` and :mod:`.webhooks`, which know nothing of
+Saleor. This module also holds :func:`apply_webhook_outcome` and :func:`find_payment`, the Saleor
+side of provider notifications, shared with the MultiSafepay plugin (only plugin modules may
+import Saleor).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import graphene
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseNotFound
+from saleor.order.actions import order_charged, order_refunded, order_voided
+from saleor.order.fetch import fetch_order_info
+from saleor.payment import ChargeStatus, TransactionKind
+from saleor.payment.gateways.utils import get_supported_currencies
+from saleor.payment.interface import (
+    CustomerSource,
+    GatewayConfig,
+    GatewayResponse,
+    PaymentData,
+    PaymentMethodInfo,
+    StorePaymentMethodEnum,
+)
+from saleor.payment.models import Payment, Transaction
+from saleor.payment.utils import create_transaction, gateway_postprocess
+from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
+from saleor.plugins.manager import get_plugins_manager
+
+from ..errors import PaymentError, PaymentErrorCode
+from ..licenses import suspend_for_chargeback
+from ..money import from_minor
+from ..outcome import ExpectedPayment, WebhookAction, WebhookOutcome
+from . import stripe_api, webhooks
+from .stripe_api import Intent, IntentState, StripeConfig
+
+if TYPE_CHECKING:
+    from saleor.plugins.models import PluginConfiguration
+
+logger = logging.getLogger(__name__)
+
+PLUGIN_ID = "saleor_license_plugin.payments.stripe"
+PLUGIN_NAME = "Stripe (software licenses)"
+WEBHOOK_PATH = "webhooks"
+
+
+class StripeLicenseGatewayPlugin(BasePlugin):
+    PLUGIN_ID = PLUGIN_ID
+    PLUGIN_NAME = PLUGIN_NAME
+    PLUGIN_DESCRIPTION = (
+        "Card payments through Stripe PaymentIntents with 3-D Secure, manual or automatic "
+        "capture, partial refunds and saved cards."
+    )
+    CONFIGURATION_PER_CHANNEL = True
+    DEFAULT_ACTIVE = False
+    DEFAULT_CONFIGURATION = [
+        {"name": "public_api_key", "value": None},
+        {"name": "secret_api_key", "value": None},
+        {"name": "webhook_secret_key", "value": None},
+        {"name": "automatic_payment_capture", "value": True},
+        {"name": "supported_currencies", "value": ""},
+        {"name": "request_timeout", "value": "30"},
+    ]
+    CONFIG_STRUCTURE = {
+        "public_api_key": {
+            "type": ConfigurationTypeField.STRING,
+            "help_text": "Stripe publishable key (pk_live_… / pk_test_…), given to the storefront.",
+            "label": "Publishable key",
+        },
+        "secret_api_key": {
+            "type": ConfigurationTypeField.SECRET,
+            "help_text": "Stripe secret key (sk_… or a restricted rk_… key with PaymentIntents, "
+            "Refunds, Customers and PaymentMethods access).",
+            "label": "Secret key",
+        },
+        "webhook_secret_key": {
+            "type": ConfigurationTypeField.SECRET,
+            "help_text": "Signing secret (whsec_…) of the Stripe webhook endpoint "
+            "https://<your Saleor>/plugins/channel/<channel slug>/"
+            f"{PLUGIN_ID}/{WEBHOOK_PATH}/ listening to payment_intent.*, charge.refunded and "
+            "charge.dispute.created.",
+            "label": "Webhook signing secret",
+        },
+        "automatic_payment_capture": {
+            "type": ConfigurationTypeField.BOOLEAN,
+            "help_text": "Capture at once; off: authorize only and capture from the Dashboard.",
+            "label": "Automatic payment capture",
+        },
+        "supported_currencies": {
+            "type": ConfigurationTypeField.STRING,
+            "help_text": "Currency codes this gateway accepts, separated by commas (EUR, USD).",
+            "label": "Supported currencies",
+        },
+        "request_timeout": {
+            "type": ConfigurationTypeField.STRING,
+            "help_text": "Seconds to wait for Stripe's answer (connecting: at most 5).",
+            "label": "Request timeout",
+        },
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        values = {item["name"]: item["value"] for item in self.configuration}
+        self.config = GatewayConfig(
+            gateway_name=PLUGIN_NAME,
+            auto_capture=bool(values.get("automatic_payment_capture")),
+            supported_currencies=values.get("supported_currencies") or "",
+            connection_params={},
+            store_customer=True,
+        )
+        self.stripe = StripeConfig(
+            secret_api_key=values.get("secret_api_key") or "",
+            public_api_key=values.get("public_api_key") or "",
+            webhook_secret=values.get("webhook_secret_key") or "",
+            auto_capture=bool(values.get("automatic_payment_capture")),
+            read_timeout=_seconds(values.get("request_timeout"), 30.0),
+            connect_timeout=min(5.0, _seconds(values.get("request_timeout"), 30.0)),
+            gateway_id=PLUGIN_ID,
+        )
+
+    # --- gateway description --------------------------------------------------------------
+
+    def get_supported_currencies(self, previous_value: Any) -> Any:
+        if not self.active:
+            return previous_value
+        return get_supported_currencies(self.config, PLUGIN_NAME)
+
+    def get_payment_config(self, previous_value: Any) -> Any:
+        if not self.active:
+            return previous_value
+        return [
+            {"field": "api_key", "value": self.stripe.public_api_key},
+            {"field": "store_customer_card", "value": True},
+        ]
+
+    def token_is_required_as_payment_input(self, previous_value: Any) -> Any:
+        if not self.active:
+            return previous_value
+        return False
+
+    def get_payment_gateways(
+        self, currency: str | None, checkout_info: Any, checkout_lines: Any, previous_value: Any
+    ) -> Any:
+        if not self.active:
+            return previous_value
+        return super().get_payment_gateways(currency, checkout_info, checkout_lines, previous_value)
+
+    # --- payment operations ---------------------------------------------------------------
+
+    def process_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
+        if not self.active:
+            return previous_value
+        return self._create(payment_information, auto_capture=None)
+
+    def authorize_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
+        if not self.active:
+            return previous_value
+        return self._create(payment_information, auto_capture=False)
+
+    def _create(self, info: PaymentData, auto_capture: bool | None) -> GatewayResponse:
+        data = info.data or {}
+        try:
+            customer_id = None
+            setup_future_usage = _setup_future_usage(info, data)
+            if info.graphql_customer_id:
+                customer_id = stripe_api.get_or_create_customer(
+                    self.stripe,
+                    customer_id=info.customer_id,
+                    email=info.customer_email,
+                    user_ref=info.graphql_customer_id,
+                )
+            intent = stripe_api.create_payment_intent(
+                self.stripe,
+                payment_id=info.payment_id,
+                amount=info.amount,
+                currency=info.currency,
+                payment_method_id=data.get("payment_method_id") or None,
+                customer_id=customer_id,
+                setup_future_usage=setup_future_usage if customer_id else None,
+                off_session=bool(data.get("off_session")),
+                auto_capture=auto_capture,
+                metadata={"payment": info.graphql_payment_id},
+            )
+        except PaymentError as exc:
+            return _failed(info, exc, TransactionKind.AUTH)
+        return _response(intent, info, customer_id=customer_id)
+
+    def confirm_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
+        if not self.active:
+            return previous_value
+        info = payment_information
+        done = processed_transaction(info.payment_id)
+        if done is not None:  # a webhook got there first
+            return done
+        if not info.token:
+            return _failed(info, _missing_reference(), TransactionKind.CAPTURE)
+        try:
+            intent = stripe_api.confirm_payment_intent(
+                self.stripe, payment_id=info.payment_id, intent_id=info.token
+            )
+        except PaymentError as exc:
+            return _failed(info, exc, TransactionKind.CAPTURE)
+        return _response(intent, info)
+
+    def capture_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
+        if not self.active:
+            return previous_value
+        info = payment_information
+        if not info.token:
+            return _failed(info, _missing_reference(), TransactionKind.CAPTURE)
+        try:
+            intent = stripe_api.capture_payment_intent(
+                self.stripe,
+                payment_id=info.payment_id,
+                intent_id=info.token,
+                amount=info.amount,
+                currency=info.currency,
+            )
+        except PaymentError as exc:
+            return _failed(info, exc, TransactionKind.CAPTURE)
+        return _gateway_response(
+            info,
+            kind=TransactionKind.CAPTURE,
+            success=intent.state is IntentState.CAPTURED,
+            reference=intent.id,
+            amount=info.amount,
+            card=intent.card,
+            error=None if intent.state is IntentState.CAPTURED else "Stripe did not capture.",
+        )
+
+    def refund_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
+        if not self.active:
+            return previous_value
+        info = payment_information
+        if not info.token:
+            return _failed(info, _missing_reference(), TransactionKind.REFUND)
+        try:
+            refund = stripe_api.refund_payment_intent(
+                self.stripe,
+                payment_id=info.payment_id,
+                intent_id=info.token,
+                amount=info.amount,
+                currency=info.currency,
+            )
+        except PaymentError as exc:
+            return _failed(info, exc, TransactionKind.REFUND)
+        return _gateway_response(
+            info,
+            kind=TransactionKind.REFUND,
+            success=refund.status in ("succeeded", "pending"),
+            reference=refund.id,
+            amount=from_minor(refund.amount, refund.currency or info.currency),
+            error=None if refund.status in ("succeeded", "pending") else "Refund failed.",
+        )
+
+    def void_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
+        if not self.active:
+            return previous_value
+        info = payment_information
+        if not info.token:
+            return _failed(info, _missing_reference(), TransactionKind.VOID)
+        try:
+            intent = stripe_api.cancel_payment_intent(
+                self.stripe, payment_id=info.payment_id, intent_id=info.token
+            )
+        except PaymentError as exc:
+            return _failed(info, exc, TransactionKind.VOID)
+        return _gateway_response(
+            info,
+            kind=TransactionKind.VOID,
+            success=intent.state is IntentState.CANCELED,
+            reference=intent.id,
+            amount=info.amount,
+            error=None if intent.state is IntentState.CANCELED else "Stripe did not cancel.",
+        )
+
+    def list_payment_sources(self, customer_id: str, previous_value: Any) -> Any:
+        if not self.active:
+            return previous_value
+        try:
+            cards = stripe_api.list_saved_cards(self.stripe, customer_id)
+        except PaymentError:
+            return previous_value
+        return [
+            *(previous_value or []),
+            *(
+                CustomerSource(
+                    id=card.id,
+                    gateway=PLUGIN_ID,
+                    credit_card_info=_card_info(card.card),
+                    metadata=card.metadata,
+                )
+                for card in cards
+            ),
+        ]
+
+    # --- webhooks -------------------------------------------------------------------------
+
+    def webhook(self, request: Any, path: str, previous_value: Any) -> HttpResponse:
+        if not self.active or self.channel is None:
+            return HttpResponseNotFound()
+        if path.strip("/") != WEBHOOK_PATH:
+            return HttpResponseNotFound()
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        channel_slug = self.channel.slug
+        try:
+            webhooks.handle_webhook(
+                request.body,
+                request.headers.get("Stripe-Signature"),
+                self.stripe,
+                lookup=lambda reference: find_payment(reference, PLUGIN_ID, channel_slug),
+                apply=lambda outcome: apply_webhook_outcome(outcome, PLUGIN_ID, channel_slug),
+            )
+        except PaymentError as exc:
+            return error_response(exc)
+        return HttpResponse(status=200)
+
+    # --- configuration --------------------------------------------------------------------
+
+    @classmethod
+    def validate_plugin_configuration(
+        cls, plugin_configuration: PluginConfiguration, **kwargs: Any
+    ) -> None:
+        values = {item["name"]: item["value"] for item in plugin_configuration.configuration}
+        if not plugin_configuration.active:
+            return
+        missing = [
+            name
+            for name in ("public_api_key", "secret_api_key", "webhook_secret_key")
+            if not values.get(name)
+        ]
+        if missing:
+            raise ValidationError(
+                {
+                    name: ValidationError("This field is required.", code="required")
+                    for name in missing
+                }
+            )
+        if _seconds(values.get("request_timeout"), -1.0) <= 0:
+            raise ValidationError(
+                {"request_timeout": ValidationError("Give a number of seconds.", code="invalid")}
+            )
+
+
+# --- shared Saleor-side helpers (also used by the MultiSafepay plugin) ---------------------------
+
+
+def error_response(exc: PaymentError) -> HttpResponse:
+    """400 for what the sender got wrong, 503 for what a retry may fix, 500 for setup."""
+    if exc.retryable:
+        return HttpResponse(status=503)
+    if exc.code is PaymentErrorCode.NOT_CONFIGURED:
+        return HttpResponse(status=500)
+    return HttpResponse(status=400)
+
+
+def find_payment(reference: str, gateway: str, channel_slug: str | None) -> ExpectedPayment | None:
+    payment = _payment_for(reference, gateway)
+    if payment is None or (channel_slug and _channel_slug(payment) != channel_slug):
+        return None
+    return ExpectedPayment(
+        reference=reference,
+        amount=payment.total,
+        currency=payment.currency,
+        payment_id=str(payment.pk),
+    )
+
+
+def _payment_for(reference: str, gateway: str, lock: bool = False) -> Payment | None:
+    qs = Payment.objects.filter(gateway=gateway)
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    payment = qs.filter(psp_reference=reference).order_by("-pk").first()
+    if payment is None:
+        payment = qs.filter(transactions__token=reference).order_by("-pk").first()
+    return payment
+
+
+def _channel_slug(payment: Payment) -> str | None:
+    if payment.order_id and payment.order:
+        return payment.order.channel.slug
+    if payment.checkout_id and payment.checkout:
+        return payment.checkout.channel.slug
+    return None
+
+
+def apply_webhook_outcome(outcome: WebhookOutcome, gateway: str, channel_slug: str | None) -> None:
+    """Apply a provider's verified outcome to the Saleor payment, once.
+
+    Runs inside the transaction that records the notification. Each step checks the payment's
+    state and its transactions first, so a replay or a late notification changes nothing.
+    """
+    payment = _payment_for(outcome.reference, gateway, lock=True)
+    if payment is None or (channel_slug and _channel_slug(payment) != channel_slug):
+        return
+    manager = get_plugins_manager(allow_replica=False)
+    currency = outcome.currency or payment.currency
+    amount = from_minor(outcome.amount, currency)
+    open_states = (ChargeStatus.NOT_CHARGED, ChargeStatus.PENDING)
+
+    if outcome.action is WebhookAction.CAPTURE:
+        if payment.charge_status in open_states and not _has(payment, TransactionKind.CAPTURE):
+            txn = _record(payment, TransactionKind.CAPTURE, outcome.reference, amount, currency)
+            if payment.order_id:
+                order_charged(
+                    fetch_order_info(payment.order), None, None, txn.amount, payment, manager
+                )
+    elif outcome.action is WebhookAction.AUTHORIZE:
+        if payment.charge_status in open_states and not _has(payment, TransactionKind.AUTH):
+            _record(payment, TransactionKind.AUTH, outcome.reference, amount, currency)
+    elif outcome.action is WebhookAction.PENDING:
+        if payment.charge_status == ChargeStatus.NOT_CHARGED:
+            _record(payment, TransactionKind.PENDING, outcome.reference, amount, currency)
+    elif outcome.action is WebhookAction.FAIL:
+        if payment.charge_status in open_states and payment.is_active:
+            _record(payment, TransactionKind.CANCEL, outcome.reference, amount, currency)
+            if payment.order_id:
+                order_voided(payment.order, None, None, payment, manager)
+    elif outcome.action is WebhookAction.REFUND:
+        known = set(payment.transactions.values_list("token", flat=True))
+        for refund in outcome.refunds:
+            refundable = payment.captured_amount
+            if refund.refund_id in known or refundable <= 0:
+                continue
+            refund_amount = min(from_minor(refund.amount, currency), refundable)
+            txn = _record(
+                payment, TransactionKind.REFUND, refund.refund_id, refund_amount, currency
+            )
+            if payment.order_id:
+                order_refunded(payment.order, None, None, txn.amount, payment, manager)
+    elif outcome.action is WebhookAction.CHARGEBACK and payment.order_id:
+        order = payment.order
+        suspend_for_chargeback(
+            [str(order.pk), graphene.Node.to_global_id("Order", order.pk), str(order.number)],
+            provider=gateway.rsplit(".", 1)[-1],
+            reference=outcome.reference,
+        )
+
+
+def _has(payment: Payment, kind: str) -> bool:
+    return payment.transactions.filter(kind=kind, is_success=True, action_required=False).exists()
+
+
+def _record(payment: Payment, kind: str, token: str, amount: Decimal, currency: str) -> Transaction:
+    response = GatewayResponse(
+        is_success=True,
+        action_required=False,
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        transaction_id=token,
+        error=None,
+        psp_reference=token,
+    )
+    txn = create_transaction(
+        payment,
+        kind=kind,
+        payment_information=None,
+        action_required=False,
+        gateway_response=response,
+    )
+    gateway_postprocess(txn, payment)
+    payment.refresh_from_db()
+    return txn
+
+
+def processed_transaction(payment_id: int) -> GatewayResponse | None:
+    txn = Transaction.objects.filter(
+        payment_id=payment_id,
+        is_success=True,
+        action_required=False,
+        kind__in=[TransactionKind.AUTH, TransactionKind.CAPTURE, TransactionKind.PENDING],
+    ).first()
+    if txn is None:
+        return None
+    return GatewayResponse(
+        is_success=True,
+        action_required=False,
+        kind=txn.kind,
+        amount=txn.amount,
+        currency=txn.currency,
+        transaction_id=txn.token,
+        error=None,
+        transaction_already_processed=True,
+        psp_reference=txn.token,
+    )
+
+
+# --- GatewayResponse building --------------------------------------------------------------
+
+
+def _response(intent: Intent, info: PaymentData, customer_id: str | None = None) -> GatewayResponse:
+    state = intent.state
+    kind, action_required, success = {
+        IntentState.CAPTURED: (TransactionKind.CAPTURE, False, True),
+        IntentState.AUTHORIZED: (TransactionKind.AUTH, False, True),
+        IntentState.PROCESSING: (TransactionKind.PENDING, False, True),
+        IntentState.ACTION_REQUIRED: (TransactionKind.ACTION_TO_CONFIRM, True, True),
+        IntentState.NEEDS_CONFIRMATION: (TransactionKind.ACTION_TO_CONFIRM, True, True),
+        IntentState.FAILED: (TransactionKind.CAPTURE, False, False),
+        IntentState.CANCELED: (TransactionKind.VOID, False, False),
+    }[state]
+    amount = info.amount
+    if state is IntentState.CAPTURED and intent.amount_received:
+        amount = from_minor(intent.amount_received, intent.currency)
+    response = _gateway_response(
+        info,
+        kind=kind,
+        success=success,
+        reference=intent.id,
+        amount=amount,
+        card=intent.card if state in (IntentState.CAPTURED, IntentState.AUTHORIZED) else None,
+        error=None if success else "The payment failed.",
+        action_required=action_required,
+    )
+    response.customer_id = customer_id
+    if action_required:
+        response.action_required_data = {"client_secret": intent.client_secret, "id": intent.id}
+    return response
+
+
+def _gateway_response(
+    info: PaymentData,
+    *,
+    kind: str,
+    success: bool,
+    reference: str,
+    amount: Decimal,
+    card: stripe_api.CardDetails | None = None,
+    error: str | None = None,
+    action_required: bool = False,
+) -> GatewayResponse:
+    return GatewayResponse(
+        is_success=success,
+        action_required=action_required,
+        kind=kind,
+        amount=amount,
+        currency=info.currency,
+        transaction_id=reference,
+        error=error,
+        payment_method_info=_card_info(card),
+        psp_reference=reference,
+    )
+
+
+def _failed(info: PaymentData, exc: PaymentError, kind: str) -> GatewayResponse:
+    return GatewayResponse(
+        is_success=False,
+        action_required=False,
+        kind=kind,
+        amount=info.amount,
+        currency=info.currency,
+        transaction_id=info.token or "",
+        error=f"{exc.message} ({exc.code.value})",
+    )
+
+
+def _card_info(card: stripe_api.CardDetails | None) -> PaymentMethodInfo | None:
+    if card is None:
+        return None
+    return PaymentMethodInfo(
+        last_4=card.last4,
+        exp_year=card.exp_year,
+        exp_month=card.exp_month,
+        brand=card.brand,
+        type="card",
+    )
+
+
+def _missing_reference() -> PaymentError:
+    return PaymentError(PaymentErrorCode.INVALID_STATE, "The payment has no Stripe reference.")
+
+
+def _setup_future_usage(info: PaymentData, data: dict[str, Any]) -> str | None:
+    if info.store_payment_method == StorePaymentMethodEnum.ON_SESSION:
+        return "on_session"
+    if info.store_payment_method == StorePaymentMethodEnum.OFF_SESSION:
+        return "off_session"
+    value = data.get("setup_future_usage")
+    return value if info.reuse_source and value in ("on_session", "off_session") else None
+
+
+def _seconds(value: Any, default: float) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return default
+    return seconds if 0 < seconds <= 120 else default
