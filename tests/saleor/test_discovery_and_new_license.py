@@ -5,8 +5,6 @@ from decimal import Decimal
 from importlib import metadata
 
 from django.conf import settings as django_settings
-from flows import checkout_total, pay_and_complete
-from license_fixtures import PLUGIN_ID, PLUGIN_PATH, discovered_plugins, gid
 from saleor.order.models import Order
 
 from saleor_license_plugin import keys
@@ -14,6 +12,9 @@ from saleor_license_plugin.checkout_lines import RESULT_KEY, LineInput
 from saleor_license_plugin.models import License, LicenseStatus
 from saleor_license_plugin.plugin import principal_for_user
 from saleor_license_plugin.pricing import LineAction
+
+from flows import checkout_total, pay_and_complete
+from license_fixtures import PLUGIN_ID, PLUGIN_PATH, discovered_plugins, gid
 
 
 def test_saleor_discovers_the_plugin_and_its_app_through_the_entry_point():
@@ -47,7 +48,7 @@ def test_new_licenses_are_issued_when_the_order_is_paid(
         quantity=2,
         maintenance_years=1,
     )
-    [checkout_line] = plugin.add_license_lines(license_checkout, buyer, [line])
+    [(checkout_line, _)] = plugin.add_license_lines(license_checkout, buyer, [line])
     assert checkout_line.price_override == Decimal("480.00") and checkout_line.quantity == 2
     assert checkout_total(user_api_client, license_checkout) == Decimal("960.00")
 
