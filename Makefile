@@ -21,7 +21,7 @@ $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(if $(CONSTRAINT_FLAGS),,echo "warning: $(SALEOR_CONSTRAINTS) not found; installing without Saleor's pins" >&2;)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test]"
+	$(PY) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test,server]"
 	$(PY) -m pip check
 	$(if $(CONSTRAINT_FILES),$(PY) scripts/check_pins.py $(CONSTRAINT_FILES))
 	@touch $@
@@ -51,7 +51,7 @@ SALEOR_PYTHON ?= python
 test-saleor:
 	@$(SALEOR_PYTHON) -c "import saleor" || { echo "saleor is not importable by $(SALEOR_PYTHON)" >&2; exit 1; }
 	@$(SALEOR_PYTHON) -m pip --version >/dev/null 2>&1 || $(SALEOR_PYTHON) -m ensurepip >/dev/null
-	$(SALEOR_PYTHON) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test]"
+	$(SALEOR_PYTHON) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test,server]"
 	cd tests/saleor && $(abspath $(shell command -v $(SALEOR_PYTHON) || echo $(SALEOR_PYTHON))) -m pytest -c pytest.ini $(PYTEST_ARGS)
 
 bench: $(STAMP) services

@@ -88,6 +88,24 @@ def _key_secret(value: Any) -> bytes:
     ).digest()
 
 
+# Keys with a typed field in LicenseSettings; every other key travels in ``extra``.
+TYPED_KEYS = frozenset(
+    {
+        "KEY_SECRET",
+        "SIGNING_KEY",
+        "MIN_YEARS",
+        "MAX_YEARS",
+        "PRORATE_UPGRADES",
+        "UPGRADE_FLOOR_AMOUNT",
+        "UPGRADE_FLOOR_RATE",
+        "PENDING_PAYMENT_GRACE_DAYS",
+        "MAX_ACTIVATIONS",
+        "QUOTE_TTL_MINUTES",
+        "REQUIRE_TERMS_ACCEPTANCE",
+        "REQUIRE_REFERENCE",
+    }
+)
+
 _override: ContextVar[LicenseSettings | None] = ContextVar("saleor_license_settings", default=None)
 
 
@@ -100,6 +118,11 @@ def using(settings: LicenseSettings) -> Iterator[LicenseSettings]:
         yield settings
     finally:
         _override.reset(token)
+
+
+def overridden() -> LicenseSettings | None:
+    """The settings a host applied to this request with :func:`using`, if any."""
+    return _override.get()
 
 
 def get_settings() -> LicenseSettings:
@@ -123,5 +146,5 @@ def from_django_settings() -> LicenseSettings:
         quote_ttl_minutes=int(raw["QUOTE_TTL_MINUTES"]),
         require_terms_acceptance=bool(raw["REQUIRE_TERMS_ACCEPTANCE"]),
         require_reference=bool(raw["REQUIRE_REFERENCE"]),
-        extra={k: v for k, v in raw.items() if k not in DEFAULTS},
+        extra={k: v for k, v in raw.items() if k not in TYPED_KEYS},
     )

@@ -344,14 +344,15 @@ class LicensePlugin(BasePlugin):
                 },
                 status=404,
             )
-        request.license_plugin = self  # type: ignore[attr-defined]  # for checkoutLicenseLinesAdd
+        from .graphql.checkout import HOST_ATTRIBUTE
+
+        setattr(request, HOST_ATTRIBUTE, SaleorCheckoutHost(self))  # checkoutLicenseLinesAdd
         with conf.using(self.license_settings()):
             return dispatch(
                 request,
                 path,
                 principal=principal_from_request(request),
                 catalog=self.catalog_for(channel),
-                extra_schema=saleor_schema(),
             )
 
     # --- checkout -----------------------------------------------------------------------
@@ -570,111 +571,6 @@ class SaleorTaskHost:
             line.save(update_fields=["private_metadata"])
 
 
-# --- the Saleor-backed part of the plugin's GraphQL API -----------------------------------
-
-MAX_LINES = 50
-_schema: Any = None
-
-
-def saleor_schema() -> Any:
-    """The plugin's schema plus ``checkoutLicenseLinesAdd`` (built once)."""
-    global _schema
-    if _schema is None:
-        from .graphql.schema import build_schema
-
-        _schema = build_schema(
-            extra_mutation_fields={
-                "checkout_license_lines_add": _checkout_license_lines_add().Field()
-            }
-        )
-    return _schema
-
-
-def _checkout_license_lines_add() -> Any:
-    from .graphql.context import ApiContext
-    from .graphql.core import BaseMutation, permission_denied, text
-    from .graphql.types import LicenseActionEnum, LicenseQuote, quote_value
-    from .pricing import LineAction
-
-    class CheckoutLicenseLineInput(graphene.InputObjectType):
-        variant_id = graphene.ID(required=True, description="The edition or add-on variant.")
-        action = LicenseActionEnum(required=True)
-        license_key = graphene.String(description="The key the line acts on (all but NEW).")
-        deployment_id = graphene.String(description="Deployment public id, e.g. D-7KQ2MXW9.")
-        years = graphene.Int(description="Renewals: years (default 1).")
-        quantity = graphene.Int(description="NEW: licenses; EXPANSION: add-on units (default 1).")
-        maintenance_years = graphene.Int(description="NEW: years of maintenance (default 0).")
-        add_on = graphene.String(
-            description="EXPANSION: the add-on code, checked against the variant."
-        )
-
-    class CheckoutLicenseLine(graphene.ObjectType):
-        id = graphene.ID(required=True, description="The Saleor CheckoutLine id.")
-        quantity = graphene.Int(required=True)
-        quote = graphene.Field(LicenseQuote, required=True)
-
-    class CheckoutLicenseLinesAdd(BaseMutation):
-        checkout_id = graphene.ID(description="The checkout the lines were added to.")
-        lines = graphene.List(graphene.NonNull(CheckoutLicenseLine))
-
-        class Arguments:
-            checkout_id = graphene.ID(required=True)
-            lines = graphene.List(graphene.NonNull(CheckoutLicenseLineInput), required=True)
-
-        class Meta:
-            description = (
-                "Add license lines to a Saleor checkout, priced on the server. Each line is its "
-                "own checkout line; re-validated at checkoutComplete."
-            )
-
-        @classmethod
-        def perform(cls, ctx: ApiContext, checkout_id: Any = None, lines: Any = None) -> Any:
-            plugin = getattr(ctx.request, "license_plugin", None)
-            if plugin is None:
-                raise LicenseError(LicenseErrorCode.NOT_FOUND, "Only served inside Saleor.")
-            if not ctx.principal.is_authenticated:
-                raise permission_denied("Sign in to buy or change licenses.")
-            if not lines or len(lines) > MAX_LINES:
-                raise LicenseError(
-                    LicenseErrorCode.INVALID, f"Send 1 to {MAX_LINES} lines.", "lines"
-                )
-            checkout = _buyer_checkout(checkout_id, ctx.principal)
-            inputs = [
-                LineInput(
-                    variant_id=text(
-                        line.get("variant_id"), "variantId", maximum=200, required=True
-                    ),
-                    action=LineAction(line["action"]),
-                    license_key=text(line.get("license_key"), "licenseKey", maximum=100) or None,
-                    deployment_id=text(line.get("deployment_id"), "deploymentId", maximum=32)
-                    or None,
-                    years=_count(line.get("years"), 1),
-                    quantity=_count(line.get("quantity"), 1),
-                    maintenance_years=_count(line.get("maintenance_years"), 0),
-                    add_on=text(line.get("add_on"), "addOn", maximum=64) or None,
-                )
-                for line in lines
-            ]
-            added = plugin.add_license_lines(checkout, ctx.principal, inputs)
-            return cls.success(
-                checkout_id=graphene.Node.to_global_id("Checkout", checkout.pk),
-                lines=[
-                    CheckoutLicenseLine(
-                        id=graphene.Node.to_global_id("CheckoutLine", line.pk),
-                        quantity=line.quantity,
-                        quote=quote_value(priced),
-                    )
-                    for line, priced in added
-                ],
-            )
-
-    return CheckoutLicenseLinesAdd
-
-
-def _count(value: Any, default: int) -> int:
-    return default if value is None else int(value)
-
-
 def _buyer_checkout(checkout_id: Any, principal: Principal) -> Checkout:
     """The caller's own checkout; anyone else's looks like no checkout at all."""
     import uuid
@@ -694,3 +590,23 @@ def _buyer_checkout(checkout_id: Any, principal: Principal) -> Checkout:
     if owner != principal.user_id and not principal.is_staff:
         raise not_found
     return checkout
+
+
+class SaleorCheckoutHost:
+    """checkoutLicenseLinesAdd inside Saleor: the caller's own checkout, lines added by the
+    plugin (see ``graphql/checkout.py``)."""
+
+    def __init__(self, plugin: LicensePlugin) -> None:
+        self.plugin = plugin
+
+    def add_license_lines(
+        self, checkout_id: str, principal: Principal, lines: list[LineInput]
+    ) -> tuple[str, list[Any]]:
+        from .graphql.checkout import AddedLine
+
+        checkout = _buyer_checkout(checkout_id, principal)
+        added = self.plugin.add_license_lines(checkout, principal, lines)
+        return graphene.Node.to_global_id("Checkout", checkout.pk), [
+            AddedLine(graphene.Node.to_global_id("CheckoutLine", line.pk), line.quantity, priced)
+            for line, priced in added
+        ]

@@ -11,6 +11,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "saleor_license_plugin",
+    "saleor_license_plugin.server",  # API tokens of the standalone server (tests/server)
 ]
 DATABASES = {
     "default": dj_database_url.parse(

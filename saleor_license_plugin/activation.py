@@ -1,0 +1,243 @@
+"""Device activation: a device takes a seat of a license and receives a signed entitlement.
+
+Rules, each one transaction on the locked license:
+
+- The license must be active and within its term (``LICENSE_NOT_ACTIVE`` / ``LICENSE_REVOKED``).
+- A device is named by its fingerprint; only a domain-separated SHA-256 of it is stored and put
+  into the entitlement (claim ``device``), so a document cannot be moved to another device::
+
+      device = sha256(b"saleor-license-plugin/device/v1\\x00" + fingerprint.encode()).hexdigest()
+
+- At most ``License.max_activations`` live devices (``ACTIVATION_LIMIT_REACHED``). The same
+  device activating again is a refresh: no new seat, no event, a freshly signed document.
+- Deployment: a bound license activates only for its own deployment (``DEPLOYMENT_MISMATCH``
+  when the caller names another). An unbound license named with a deployment is bound to it on
+  first activation, if the deployment belongs to the license's owner or reseller
+  (``DEPLOYMENT_NOT_OWNED`` otherwise); like every binding, that one is permanent.
+- Deactivation frees a seat. At most ``DEACTIVATION_LIMIT`` deactivations per license in
+  ``DEACTIVATION_WINDOW_DAYS`` (``DEACTIVATION_LIMIT_REACHED``), so one key cannot hop between
+  many devices.
+
+Events: ``activated`` and ``deactivated``, written to the license's history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from . import services
+from .api.options import option
+from .entitlements import claims_for, get_signer
+from .errors import LicenseError, LicenseErrorCode
+from .models import Activation, Deployment, License, LicenseEvent, LicenseStatus
+from .services import Action
+
+DEVICE_DOMAIN = b"saleor-license-plugin/device/v1\x00"
+MAX_FINGERPRINT_LENGTH = 512
+# A refresh writes last_seen_at at most this often, so hourly polling stays cheap.
+SEEN_RESOLUTION = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    license: License
+    document: dict[str, Any]
+    device: str  # the fingerprint hash carried by the document
+    etag: str
+    created: bool  # this call took a new seat
+
+
+def device_hash(fingerprint: Any) -> str:
+    """The stored, signed form of a device fingerprint; ``INVALID_FINGERPRINT`` if unusable."""
+    if not isinstance(fingerprint, str):
+        raise LicenseError(
+            LicenseErrorCode.INVALID_FINGERPRINT, "The fingerprint must be text.", "fingerprint"
+        )
+    text = fingerprint.strip()
+    if not 8 <= len(text) <= MAX_FINGERPRINT_LENGTH or not text.isprintable():
+        raise LicenseError(
+            LicenseErrorCode.INVALID_FINGERPRINT,
+            f"The fingerprint must be 8 to {MAX_FINGERPRINT_LENGTH} printable characters.",
+            "fingerprint",
+        )
+    return hashlib.sha256(DEVICE_DOMAIN + text.encode()).hexdigest()
+
+
+def effective_status(status: str, term_expires_at: datetime | None, now: datetime) -> str:
+    """The status a device sees: an active license past its term is expired already."""
+    if status == LicenseStatus.ACTIVE and term_expires_at is not None and term_expires_at <= now:
+        return LicenseStatus.EXPIRED
+    return status
+
+
+def etag(license_id: int, revision: int, status: str, kid: str, device: str) -> str:
+    """Changes exactly when the document's content would (not with its issued-at)."""
+    raw = f"{license_id}:{revision}:{status}:{kid}:{device}".encode()
+    return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+
+
+def current_etag(
+    key_digest: str, device: str, now: datetime, *, deployment_id: str | None = None
+) -> str | None:
+    """The ETag of a live device's current document, in one indexed query; None if the device
+    holds no seat on that key (or the license is not bound to ``deployment_id``).
+
+    Devices poll this, so it is one hand-written query (the ORM's compile step cost more than
+    the query itself): the unique key digest, the partial unique index on live activations.
+    """
+    quote = connection.ops.quote_name  # table names come from the models, never from input
+    licenses, activations = quote(License._meta.db_table), quote(Activation._meta.db_table)
+    deployments = quote(Deployment._meta.db_table)
+    sql = (
+        f"SELECT l.id, l.revision, l.status, l.term_expires_at FROM {licenses} l "  # noqa: S608
+        f"JOIN {activations} a ON a.license_id = l.id "
+        "WHERE l.key_digest = %s AND a.fingerprint = %s AND a.deactivated_at IS NULL"
+    )
+    params: list[Any] = [key_digest, device]
+    if deployment_id is not None:
+        bound = f" AND l.deployment_id = (SELECT id FROM {deployments} WHERE public_id = %s)"  # noqa: S608
+        sql += bound
+        params.append(deployment_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    license_id, revision, status, term_expires_at = row
+    if isinstance(term_expires_at, str):  # SQLite returns text for raw queries
+        term_expires_at = datetime.fromisoformat(term_expires_at)
+    if term_expires_at is not None and timezone.is_naive(term_expires_at):
+        term_expires_at = timezone.make_aware(term_expires_at, UTC)
+    status = effective_status(status, term_expires_at, now)
+    if status != LicenseStatus.ACTIVE:
+        return None  # let the full path report why
+    return etag(license_id, revision, status, get_signer().kid, device)
+
+
+def _check_usable(license: License, now: datetime) -> None:
+    if license.status == LicenseStatus.REVOKED:
+        raise LicenseError(LicenseErrorCode.LICENSE_REVOKED, "This license was revoked.", "key")
+    status = effective_status(license.status, license.term_expires_at, now)
+    if status != LicenseStatus.ACTIVE:
+        label = LicenseStatus(status).label.lower()
+        raise LicenseError(
+            LicenseErrorCode.LICENSE_NOT_ACTIVE,
+            f"A license that is {label} cannot be activated.",
+            "key",
+        )
+
+
+def _lock(license_id: int) -> License:
+    return (
+        License.objects.select_for_update(of=("self",))
+        .select_related("deployment")
+        .get(pk=license_id)
+    )
+
+
+def sign_for_device(license: License, device: str, now: datetime) -> tuple[dict[str, Any], str]:
+    signer = get_signer()
+    document = signer.sign({**claims_for(license, now), "device": device})
+    tag = etag(license.pk, license.revision, license.status, signer.kid, device)
+    return document, tag
+
+
+def activate(
+    license: License,
+    fingerprint: Any,
+    *,
+    deployment: Deployment | None = None,
+    actor: str = "device",
+    now: datetime | None = None,
+) -> Entitlement:
+    """Take (or refresh) the device's seat and sign its entitlement."""
+    now = now or timezone.now()
+    device = device_hash(fingerprint)
+    with transaction.atomic():
+        locked = _lock(license.pk)
+        _check_usable(locked, now)
+        if deployment is not None and locked.deployment_id != deployment.pk:
+            if locked.deployment_id is not None:
+                raise LicenseError(
+                    LicenseErrorCode.DEPLOYMENT_MISMATCH,
+                    "This license is bound to another deployment.",
+                    "deploymentId",
+                )
+            services.bind_deployment(locked.pk, deployment, actor=actor, now=now)
+            locked = _lock(locked.pk)
+        live = Activation.objects.filter(
+            license=locked, fingerprint=device, deactivated_at__isnull=True
+        ).first()
+        created = live is None
+        if live is not None:
+            if now - live.last_seen_at >= SEEN_RESOLUTION:
+                Activation.objects.filter(pk=live.pk).update(last_seen_at=now)
+        else:
+            seats = Activation.objects.filter(license=locked, deactivated_at__isnull=True).count()
+            if seats >= locked.max_activations:
+                raise LicenseError(
+                    LicenseErrorCode.ACTIVATION_LIMIT_REACHED,
+                    f"This license is active on {seats} of {locked.max_activations} device(s);"
+                    " deactivate one first.",
+                    "fingerprint",
+                )
+            Activation.objects.create(
+                license=locked, fingerprint=device, first_seen_at=now, last_seen_at=now
+            )
+            services.record_event(
+                locked,
+                Action.ACTIVATED,
+                actor=actor,
+                before=locked.snapshot(),
+                note=f"device {device[:16]}",
+                now=now,
+            )
+        document, tag = sign_for_device(locked, device, now)
+    return Entitlement(locked, document, device, tag, created)
+
+
+def deactivate(
+    license: License, fingerprint: Any, *, actor: str = "device", now: datetime | None = None
+) -> License:
+    """Free the device's seat, within the churn budget."""
+    now = now or timezone.now()
+    device = device_hash(fingerprint)
+    with transaction.atomic():
+        locked = _lock(license.pk)
+        live = Activation.objects.filter(
+            license=locked, fingerprint=device, deactivated_at__isnull=True
+        ).first()
+        if live is None:
+            raise LicenseError(
+                LicenseErrorCode.NOT_FOUND,
+                "This device is not activated on this license.",
+                "fingerprint",
+            )
+        limit = int(option("DEACTIVATION_LIMIT"))
+        since = now - timedelta(days=int(option("DEACTIVATION_WINDOW_DAYS")))
+        recent = LicenseEvent.objects.filter(
+            license=locked, action=Action.DEACTIVATED, created_at__gte=since
+        ).count()
+        if recent >= limit:
+            raise LicenseError(
+                LicenseErrorCode.DEACTIVATION_LIMIT_REACHED,
+                f"This license was deactivated {recent} times recently; contact the seller.",
+                "fingerprint",
+            )
+        live.deactivated_at = now
+        live.save(update_fields=["deactivated_at"])
+        services.record_event(
+            locked,
+            Action.DEACTIVATED,
+            actor=actor,
+            before=locked.snapshot(),
+            note=f"device {device[:16]}",
+            now=now,
+        )
+    return locked

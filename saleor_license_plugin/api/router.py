@@ -1,0 +1,50 @@
+"""One entry point for every path the plugin serves below its base URL.
+
+Inside Saleor, ``LicensePlugin.webhook`` calls :func:`dispatch` with the path under
+``/plugins/global/<PLUGIN_ID>/``, the principal resolved from Saleor's JWT and the channel's
+catalog. The standalone server's views call it the same way. Neither endpoint uses cookies, so
+both are CSRF-exempt by construction (callers must not wrap them in CSRF middleware).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import graphene
+from django.http import HttpRequest, HttpResponse
+
+from ..errors import LicenseErrorCode
+from ..host import Catalog, Principal
+from . import device, graphql_view
+from .responses import json_error
+
+PrincipalResolver = Callable[[HttpRequest], Principal]
+"""How a host tells who is calling: Saleor's JWT inside Saleor, API tokens standalone."""
+
+
+def _default_schema() -> graphene.Schema:
+    from ..graphql.schema import schema
+
+    return schema
+
+
+def dispatch(
+    request: HttpRequest,
+    path: str,
+    *,
+    principal: Principal,
+    catalog: Catalog,
+    extra_schema: graphene.Schema | None = None,
+) -> HttpResponse:
+    """Serve ``graphql/`` and ``activation/``; a JSON 404 for anything else.
+
+    ``extra_schema`` replaces the default schema, e.g. one from
+    :func:`saleor_license_plugin.graphql.schema.build_schema` with Saleor-backed fields.
+    """
+    route = path.strip("/")
+    if route == "graphql":
+        schema = extra_schema if extra_schema is not None else _default_schema()
+        return graphql_view.serve(request, principal=principal, catalog=catalog, schema=schema)
+    if route == "activation":
+        return device.serve(request)
+    return json_error(404, LicenseErrorCode.NOT_FOUND, "No such endpoint.")

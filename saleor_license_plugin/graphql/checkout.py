@@ -1,0 +1,111 @@
+"""``checkoutLicenseLinesAdd``: license lines into a host's checkout, priced on the server.
+
+The mutation is part of the one schema everywhere (so storefront documents validate against
+it), but only a host that has checkouts can serve it: inside Saleor, ``LicensePlugin.webhook``
+puts a :class:`CheckoutHost` on the request; the standalone server has none and answers
+``NOT_FOUND``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import graphene
+
+from ..checkout_lines import LineInput
+from ..errors import LicenseError, LicenseErrorCode
+from ..host import Principal
+from ..offers import PricedLine
+from ..pricing import LineAction
+from .context import ApiContext
+from .core import BaseMutation, permission_denied, text
+from .types import LicenseActionEnum, LicenseQuote, quote_value
+
+MAX_LINES = 50
+HOST_ATTRIBUTE = "license_checkout_host"
+
+
+@dataclass(frozen=True)
+class AddedLine:
+    line_id: str  # the host's global id of the checkout line
+    quantity: int
+    priced: PricedLine
+
+
+class CheckoutHost(Protocol):
+    def add_license_lines(
+        self, checkout_id: str, principal: Principal, lines: list[LineInput]
+    ) -> tuple[str, list[AddedLine]]:
+        """Add all lines or none; returns the checkout's global id and the lines added."""
+        ...
+
+
+class CheckoutLicenseLineInput(graphene.InputObjectType):
+    variant_id = graphene.ID(required=True, description="The edition or add-on variant.")
+    action = LicenseActionEnum(required=True)
+    license_key = graphene.String(description="The key the line acts on (every action but NEW).")
+    deployment_id = graphene.String(description="A deployment's public id, e.g. D-7KQ2MXW9.")
+    years = graphene.Int(description="Renewals: years (default 1).")
+    quantity = graphene.Int(description="NEW: licenses; EXPANSION: add-on units (default 1).")
+    maintenance_years = graphene.Int(description="NEW: years of maintenance (default 0).")
+    add_on = graphene.String(description="EXPANSION: the add-on code, checked against the variant.")
+
+
+class CheckoutLicenseLine(graphene.ObjectType):
+    id = graphene.ID(required=True, description="The checkout line's id.")
+    quantity = graphene.Int(required=True)
+    quote = graphene.Field(LicenseQuote, required=True)
+
+
+def _count(value: Any, default: int) -> int:
+    return default if value is None else int(value)
+
+
+class CheckoutLicenseLinesAdd(BaseMutation):
+    checkout_id = graphene.ID(description="The checkout the lines were added to.")
+    lines = graphene.List(graphene.NonNull(CheckoutLicenseLine))
+
+    class Arguments:
+        checkout_id = graphene.ID(required=True)
+        lines = graphene.List(graphene.NonNull(CheckoutLicenseLineInput), required=True)
+
+    class Meta:
+        description = (
+            "Add license lines to your checkout, priced on the server. Each line is its own "
+            "checkout line and is checked again at checkoutComplete."
+        )
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, checkout_id: Any = None, lines: Any = None) -> Any:
+        host: CheckoutHost | None = getattr(ctx.request, HOST_ATTRIBUTE, None)
+        if host is None:
+            raise LicenseError(
+                LicenseErrorCode.NOT_FOUND, "Checkouts are served inside Saleor only.", "checkoutId"
+            )
+        if not ctx.principal.is_authenticated:
+            raise permission_denied("Sign in to buy or change licenses.")
+        if not lines or len(lines) > MAX_LINES:
+            raise LicenseError(LicenseErrorCode.INVALID, f"Send 1 to {MAX_LINES} lines.", "lines")
+        inputs = [
+            LineInput(
+                variant_id=text(line.get("variant_id"), "variantId", maximum=200, required=True),
+                action=LineAction(line["action"]),
+                license_key=text(line.get("license_key"), "licenseKey", maximum=100) or None,
+                deployment_id=text(line.get("deployment_id"), "deploymentId", maximum=32) or None,
+                years=_count(line.get("years"), 1),
+                quantity=_count(line.get("quantity"), 1),
+                maintenance_years=_count(line.get("maintenance_years"), 0),
+                add_on=text(line.get("add_on"), "addOn", maximum=64) or None,
+            )
+            for line in lines
+        ]
+        checkout_gid = text(checkout_id, "checkoutId", maximum=200, required=True)
+        checkout_gid, added = host.add_license_lines(checkout_gid, ctx.principal, inputs)
+        return cls.success(
+            checkout_id=checkout_gid,
+            lines=[
+                CheckoutLicenseLine(id=a.line_id, quantity=a.quantity, quote=quote_value(a.priced))
+                for a in added
+            ],
+        )

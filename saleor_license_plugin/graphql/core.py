@@ -1,0 +1,237 @@
+"""Shared GraphQL building blocks: errors, money, ids, connections, the mutation base class."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+import graphene
+from django.db.models import Q, QuerySet
+from graphene import relay
+from graphql import GraphQLError
+
+from ..errors import LicenseError, LicenseErrorCode
+from ..host import MANAGE_ORDERS
+from ..pricing import Money as MoneyValue
+from .context import ApiContext
+
+LicenseErrorCodeEnum = graphene.Enum.from_enum(
+    LicenseErrorCode, description="Why a license operation was refused."
+)
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+MAX_TEXT = 255
+
+
+class LicenseErrorType(graphene.ObjectType):
+    field = graphene.String(
+        description="Name of the input field at fault; null when not about one field."
+    )
+    message = graphene.String(description="The error message.")
+    code = graphene.Field(LicenseErrorCodeEnum, required=True, description="The error code.")
+
+    class Meta:
+        name = "LicenseError"
+        description = "A refused license operation, as Saleor reports errors."
+
+
+class Money(graphene.ObjectType):
+    currency = graphene.String(required=True, description="Currency code.")
+    amount = graphene.Float(required=True, description="Amount of money.")
+
+    class Meta:
+        description = "Represents amount of money in specific currency."
+
+    @staticmethod
+    def resolve_amount(root: MoneyValue, info: Any) -> float:
+        return float(root.amount)
+
+
+def context(info: Any) -> ApiContext:
+    ctx = info.context
+    assert isinstance(ctx, ApiContext)
+    return ctx
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def as_graphql_error(error: LicenseError) -> GraphQLError:
+    """A refusal in a query (queries have no ``errors`` field): a top-level error with a code."""
+    extensions: dict[str, Any] = {"exception": {"code": error.code.value}}
+    if error.field:
+        extensions["field"] = error.field
+    return GraphQLError(error.message, extensions=extensions)
+
+
+def permission_denied(message: str = "You do not have permission to do this.") -> LicenseError:
+    return LicenseError(LicenseErrorCode.PERMISSION_DENIED, message)
+
+
+def require_user(ctx: ApiContext) -> str:
+    if ctx.principal.user_id is None:
+        raise permission_denied("Sign in to do this.")
+    return ctx.principal.user_id
+
+
+def require_staff(ctx: ApiContext) -> None:
+    if not ctx.principal.has_perm(MANAGE_ORDERS):
+        raise permission_denied(f"You need the {MANAGE_ORDERS} permission.")
+
+
+def text(value: Any, field: str, *, maximum: int = MAX_TEXT, required: bool = False) -> str:
+    """A stripped string input within bounds."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise LicenseError(LicenseErrorCode.INVALID, "Expected text.", field)
+    value = value.strip()
+    if required and not value:
+        raise LicenseError(LicenseErrorCode.REQUIRED, "This field is required.", field)
+    if len(value) > maximum or not value.isprintable():
+        raise LicenseError(
+            LicenseErrorCode.INVALID,
+            f"At most {maximum} printable characters.",
+            field,
+        )
+    return value
+
+
+# --- global ids ----------------------------------------------------------------------------
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return relay.Node.to_global_id(type_name, pk)
+
+
+def from_global_id(value: Any, type_name: str, field: str = "id") -> int:
+    """The primary key in a global id of ``type_name``; ``INVALID_ID`` for anything else."""
+    if isinstance(value, str) and len(value) <= 200:
+        try:
+            raw = base64.b64decode(value, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raw = ""
+        found, _, pk = raw.partition(":")
+        if found == type_name and pk.isdigit() and len(pk) <= 18:
+            return int(pk)
+    raise LicenseError(LicenseErrorCode.INVALID_ID, f"Not a valid {type_name} id.", field)
+
+
+# --- connections ---------------------------------------------------------------------------
+
+
+def page_size(first: Any) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if not isinstance(first, int) or not 1 <= first <= MAX_PAGE:
+        raise LicenseError(
+            LicenseErrorCode.INVALID, f"first must be between 1 and {MAX_PAGE}.", "first"
+        )
+    return first
+
+
+def _encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
+        raise LicenseError(LicenseErrorCode.INVALID, "Not a valid cursor.", "after")
+    return values
+
+
+def keyset_page(
+    connection: type[relay.Connection],
+    queryset: QuerySet[Any],
+    *,
+    first: Any,
+    after: Any,
+    field: str,
+    descending: bool,
+    to_cursor: Callable[[Any], Any] = lambda v: v,
+    from_cursor: Callable[[Any], Any] = lambda v: v,
+) -> relay.Connection:
+    """One page of ``queryset`` ordered by (``field``, pk), after an opaque cursor. Two queries:
+    the total count and the page."""
+    size = page_size(first)
+    total = queryset.count()
+    ordering = (f"-{field}", "-pk") if descending else (field, "pk")
+    queryset = queryset.order_by(*ordering)
+    if after is not None:
+        if not isinstance(after, str) or len(after) > 500:
+            raise LicenseError(LicenseErrorCode.INVALID, "Not a valid cursor.", "after")
+        raw_value, pk = _decode_cursor(after)
+        try:
+            value = from_cursor(raw_value)
+        except (TypeError, ValueError):
+            raise LicenseError(LicenseErrorCode.INVALID, "Not a valid cursor.", "after") from None
+        op = "lt" if descending else "gt"
+        queryset = queryset.filter(
+            Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+        )
+    rows = list(queryset[: size + 1])
+    has_next = len(rows) > size
+    rows = rows[:size]
+    edge_type = connection.Edge
+    edges = [
+        edge_type(node=row, cursor=_encode_cursor([to_cursor(getattr(row, field)), row.pk]))
+        for row in rows
+    ]
+    page_info = relay.PageInfo(
+        has_next_page=has_next,
+        has_previous_page=after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return connection(edges=edges, page_info=page_info, total_count=total)
+
+
+def datetime_cursor(value: datetime) -> str:
+    return value.isoformat()
+
+
+def datetime_from_cursor(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value))
+
+
+# --- mutations -----------------------------------------------------------------------------
+
+
+class BaseMutation(graphene.Mutation):
+    """Runs :meth:`perform`; a :class:`LicenseError` becomes ``errors { field code message }``."""
+
+    errors = graphene.List(graphene.NonNull(LicenseErrorType), required=True)
+
+    class Meta:
+        abstract = True
+
+    staff_only: ClassVar[bool] = False
+    # Subclasses define ``perform(cls, ctx, **arguments)``: the mutation's work.
+    perform: ClassVar[Callable[..., Any]]
+
+    @classmethod
+    def mutate(cls, root: Any, info: Any, **data: Any) -> Any:
+        ctx = context(info)
+        try:
+            if cls.staff_only:
+                require_staff(ctx)
+            return cls.perform(ctx, **data)
+        except LicenseError as error:
+            return cls(errors=[error_value(error)])
+
+    @classmethod
+    def success(cls, **fields: Any) -> Any:
+        return cls(errors=[], **fields)
+
+
+def error_value(error: LicenseError) -> LicenseErrorType:
+    return LicenseErrorType(field=error.field, message=error.message, code=error.code.value)

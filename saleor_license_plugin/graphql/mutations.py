@@ -1,0 +1,448 @@
+"""Root mutation fields: verification and quotes, staff actions, deployments, activation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import graphene
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from .. import activation, services
+from ..api.lookup import license_by_key, not_found, visible_license
+from ..api.options import option
+from ..catalog import EditionTerms
+from ..conf import get_settings
+from ..errors import LicenseError, LicenseErrorCode
+from ..keys import format_key
+from ..models import Deployment, License, LicenseKind
+from ..offers import LineRequest, offers_for, quote_line
+from ..pricing import LineAction, YearBounds, check_years
+from .context import ApiContext
+from .core import BaseMutation, from_global_id, permission_denied, require_user, text
+from .types import (
+    DeploymentType,
+    EntitlementType,
+    LicenseActionEnum,
+    LicenseKindEnum,
+    LicenseQuote,
+    LicenseType,
+    LicenseVerification,
+    add_ons,
+    quote_value,
+)
+
+MAX_TRIAL_DAYS = 365
+
+
+def deployment_by_public_id(ctx: ApiContext, value: Any, field: str = "deploymentId") -> Deployment:
+    """A deployment the caller owns or manages (any for staff); NOT_FOUND otherwise."""
+    public_id = text(value, field, maximum=32, required=True).upper()
+    deployment = Deployment.objects.filter(public_id=public_id).first()
+    user_id = ctx.principal.user_id
+    allowed = deployment is not None and (
+        ctx.principal.is_staff
+        or (user_id is not None and user_id in (deployment.owner_id, deployment.reseller_id))
+    )
+    if deployment is None or not allowed:
+        raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such deployment.", field)
+    return deployment
+
+
+# --- verification and quotes ---------------------------------------------------------------
+
+
+def minimal_verification(license: License) -> LicenseVerification:
+    return LicenseVerification(
+        minimal=True,
+        status=license.status,
+        is_perpetual=license.is_perpetual,
+        term_expires_at=license.term_expires_at,
+        maintenance_expires_at=license.maintenance_expires_at,
+        actions=[],
+        upgrades=[],
+        expansions=[],
+    )
+
+
+class VerifyLicenseKey(BaseMutation):
+    verification = graphene.Field(LicenseVerification)
+
+    class Arguments:
+        key = graphene.String(required=True, description="The license key, as typed.")
+        deployment_id = graphene.String(description="The deployment the key is meant for.")
+
+    class Meta:
+        description = (
+            "What a key is, and what its owner may buy for it next (upgrades with prices, "
+            "renewal and maintenance per year, expansions)."
+        )
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, key: Any = None, deployment_id: Any = None) -> Any:
+        anonymous = not ctx.principal.is_authenticated
+        mode = option("ANONYMOUS_VERIFICATION")
+        if anonymous and mode != "minimal":
+            raise permission_denied("Sign in to verify a license key.")
+        _, license = license_by_key(key, action="verify", client_ip=ctx.client_ip)
+        if license is None:
+            raise not_found()
+        if not ctx.principal.can_see(license):
+            if mode == "minimal":
+                return cls.success(verification=minimal_verification(license))
+            raise not_found()
+        matches = None
+        if deployment_id is not None:
+            deployment = deployment_by_public_id(ctx, deployment_id)
+            matches = license.deployment_id in (None, deployment.pk)
+        offers = offers_for(license, ctx.catalog, ctx.now)
+        return cls.success(
+            verification=LicenseVerification(
+                minimal=False,
+                status=license.status,
+                is_perpetual=license.is_perpetual,
+                term_expires_at=license.term_expires_at,
+                maintenance_expires_at=license.maintenance_expires_at,
+                license=license,
+                edition=license.edition,
+                capacity=license.capacity,
+                capacity_unit=license.capacity_unit,
+                add_ons=add_ons(license),
+                deployment=license.deployment,
+                deployment_matches=matches,
+                actions=[action.value for action in offers.actions],
+                upgrades=[quote_value(p) for p in offers.upgrades],
+                renewal=quote_value(offers.renewal) if offers.renewal else None,
+                maintenance=quote_value(offers.maintenance) if offers.maintenance else None,
+                expansions=[quote_value(p) for p in offers.expansions],
+            )
+        )
+
+
+class QuoteLicenseActionInput(graphene.InputObjectType):
+    action = LicenseActionEnum(required=True)
+    license_key = graphene.String(description="Required for every action but NEW.")
+    variant_id = graphene.String(description="Edition (NEW, UPGRADE) or add-on (EXPANSION).")
+    years = graphene.Int(description="Renewals: years, default 1.")
+    quantity = graphene.Int(description="NEW and EXPANSION: units, default 1.")
+    maintenance_years = graphene.Int(description="NEW: maintenance years, default 0.")
+
+
+class QuoteLicenseAction(BaseMutation):
+    quote = graphene.Field(LicenseQuote)
+
+    class Arguments:
+        input = QuoteLicenseActionInput(required=True)
+
+    class Meta:
+        description = "Price one checkout line exactly as checkout will."
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, input: Any = None) -> Any:
+        data = dict(input or {})
+        action = LineAction(data["action"])
+        license = None
+        if action is not LineAction.NEW:
+            require_user(ctx)
+            license = visible_license(
+                data.get("license_key"),
+                ctx.principal,
+                action="verify",
+                client_ip=ctx.client_ip,
+                field="licenseKey",
+            )
+        variant_id = data.get("variant_id")
+        request = LineRequest(
+            action=action,
+            variant_id=text(variant_id, "variantId", maximum=200) or None,
+            license=license,
+            years=_int(data, "years", 1),
+            quantity=_int(data, "quantity", 1),
+            maintenance_years=_int(data, "maintenance_years", 0),
+        )
+        return cls.success(quote=quote_value(quote_line(request, ctx.catalog, ctx.now)))
+
+
+def _int(data: dict[str, Any], name: str, default: int) -> int:
+    value = data.get(name)
+    return default if value is None else int(value)
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+class IssueLicenseInput(graphene.InputObjectType):
+    variant_id = graphene.String(required=True, description="A license edition in the catalog.")
+    owner_id = graphene.String(required=True, description="The customer's user id.")
+    owner_email = graphene.String()
+    reseller_id = graphene.String()
+    kind = LicenseKindEnum(description="STANDARD (default), NFR or TRIAL.")
+    years = graphene.Int(description="Term years of annual editions (default 1).")
+    trial_days = graphene.Int(description="TRIAL: days until the term ends (default 30).")
+    maintenance_years = graphene.Int()
+    deployment_id = graphene.String(description="Bind to this deployment of the owner.")
+    order_id = graphene.String(description="With orderLineId: the order line this fulfils.")
+    order_line_id = graphene.String()
+    idempotency_key = graphene.String(
+        description="Issuing again with the same key returns the first license (without key)."
+    )
+    note = graphene.String()
+
+
+class IssueLicense(BaseMutation):
+    license = graphene.Field(LicenseType)
+    key = graphene.String(description="The full key, only in the response that created it.")
+    created = graphene.Boolean()
+
+    class Arguments:
+        input = IssueLicenseInput(required=True)
+
+    class Meta:
+        description = (
+            "Issue a license by hand: manual, not-for-resale, trial, or for an order line."
+        )
+
+    staff_only = True
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, input: Any = None) -> Any:
+        data = dict(input or {})
+        item = ctx.catalog.get(text(data.get("variant_id"), "variantId", maximum=200))
+        if item is None or not isinstance(item.terms, EditionTerms):
+            raise LicenseError(
+                LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not a license edition.", "variantId"
+            )
+        owner_id = text(data.get("owner_id"), "ownerId", maximum=128, required=True)
+        email = text(data.get("owner_email"), "ownerEmail", maximum=254)
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                raise LicenseError(
+                    LicenseErrorCode.INVALID, "Not an e-mail address.", "ownerEmail"
+                ) from None
+        owner = services.Owner(
+            owner_id, email, text(data.get("reseller_id"), "resellerId", maximum=128)
+        )
+        order_id = text(data.get("order_id"), "orderId", maximum=128)
+        line_id = text(data.get("order_line_id"), "orderLineId", maximum=128)
+        if bool(order_id) != bool(line_id):
+            raise LicenseError(
+                LicenseErrorCode.REQUIRED, "Give both orderId and orderLineId.", "orderLineId"
+            )
+        trial_days = data.get("trial_days")
+        if trial_days is not None and not 1 <= trial_days <= MAX_TRIAL_DAYS:
+            raise LicenseError(
+                LicenseErrorCode.INVALID,
+                f"trialDays must be between 1 and {MAX_TRIAL_DAYS}.",
+                "trialDays",
+            )
+        deployment = None
+        if data.get("deployment_id") is not None:
+            deployment = deployment_by_public_id(ctx, data["deployment_id"])
+        idempotency_key = text(data.get("idempotency_key"), "idempotencyKey", maximum=200)
+        if data.get("years") is not None:  # only annual editions use it; bounded for all
+            conf = get_settings()
+            check_years(data["years"], YearBounds(conf.min_years, conf.max_years))
+        issued = services.issue_license(
+            terms=item.terms,
+            owner=owner,
+            product_code=item.variant_id,
+            order_line=services.OrderLineRef(order_id, line_id) if order_id else None,
+            maintenance_years=_int(data, "maintenance_years", 0),
+            term_years=_int(data, "years", 1),
+            deployment=deployment,
+            kind=data.get("kind") or LicenseKind.STANDARD,
+            trial_days=trial_days,
+            currency=item.price.currency,
+            idempotency_key=f"manual:{idempotency_key}" if idempotency_key else None,
+            actor=ctx.actor,
+            now=ctx.now,
+        )
+        license = License.objects.select_related("deployment").get(pk=issued.license.pk)
+        return cls.success(
+            license=license,
+            key=format_key(issued.key) if issued.key else None,
+            created=issued.created,
+        )
+
+
+def _staff_change(cls: Any, ctx: ApiContext, id: Any, reason: Any, change: Any) -> Any:
+    pk = from_global_id(id, "License")
+    if not License.objects.filter(pk=pk).exists():
+        raise LicenseError(LicenseErrorCode.NOT_FOUND, "License not found.", "id")
+    license = change(pk, reason=text(reason, "reason"), actor=ctx.actor, now=ctx.now)
+    return cls.success(license=license)
+
+
+class LicenseChangeArguments:
+    id = graphene.ID(required=True, description="The license's global id.")
+    reason = graphene.String(description="Recorded in the license's history.")
+
+
+class SuspendLicense(BaseMutation):
+    license = graphene.Field(LicenseType)
+
+    class Arguments(LicenseChangeArguments):
+        pass
+
+    staff_only = True
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, id: Any = None, reason: Any = None) -> Any:
+        return _staff_change(cls, ctx, id, reason, services.suspend_license)
+
+
+class ReinstateLicense(BaseMutation):
+    license = graphene.Field(LicenseType)
+
+    class Arguments(LicenseChangeArguments):
+        pass
+
+    staff_only = True
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, id: Any = None, reason: Any = None) -> Any:
+        return _staff_change(cls, ctx, id, reason, services.reinstate_license)
+
+
+class RevokeLicense(BaseMutation):
+    license = graphene.Field(LicenseType)
+
+    class Arguments(LicenseChangeArguments):
+        pass
+
+    staff_only = True
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, id: Any = None, reason: Any = None) -> Any:
+        return _staff_change(cls, ctx, id, reason, services.revoke_license)
+
+
+# --- deployments ---------------------------------------------------------------------------
+
+
+class DeploymentCreate(BaseMutation):
+    deployment = graphene.Field(DeploymentType)
+
+    class Arguments:
+        name = graphene.String(required=True)
+        customer_id = graphene.String(
+            description="Staff, or a reseller of this customer's licenses: create it for them."
+        )
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, name: Any = None, customer_id: Any = None) -> Any:
+        user_id = require_user(ctx)
+        customer = text(customer_id, "customerId", maximum=128)
+        owner, reseller = user_id, ""
+        if customer and customer != user_id:
+            # A reseller proves the relationship by reselling the customer a license already;
+            # otherwise anyone could put deployments into anyone's list.
+            manages = License.objects.filter(owner_id=customer, reseller_id=user_id).exists()
+            if not (ctx.principal.is_staff or manages):
+                raise permission_denied("You do not manage this customer's licenses.")
+            owner, reseller = customer, "" if ctx.principal.is_staff else user_id
+        deployment = services.create_deployment(
+            name=text(name, "name", required=True), owner_id=owner, reseller_id=reseller
+        )
+        return cls.success(deployment=deployment)
+
+
+# --- activation ----------------------------------------------------------------------------
+
+
+def _activate(ctx: ApiContext, key: Any, fingerprint: Any, deployment_id: Any) -> Any:
+    _, license = license_by_key(key, action="activate", client_ip=ctx.client_ip)
+    if license is None:
+        raise not_found()
+    deployment = None
+    if deployment_id is not None:
+        public_id = text(deployment_id, "deploymentId", maximum=32, required=True).upper()
+        deployment = Deployment.objects.filter(public_id=public_id).first()
+        if deployment is None:
+            raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such deployment.", "deploymentId")
+    granted = activation.activate(
+        license, fingerprint, deployment=deployment, actor=ctx.actor, now=ctx.now
+    )
+    return EntitlementType(
+        document=granted.document,
+        kid=granted.document["kid"],
+        device=granted.device,
+        revision=granted.license.revision,
+        filename=f"license-{granted.license.key_hint}-{granted.device[:8]}.json",
+    )
+
+
+class ActivateLicense(BaseMutation):
+    entitlement = graphene.Field(EntitlementType)
+
+    class Arguments:
+        key = graphene.String(required=True)
+        fingerprint = graphene.String(required=True, description="The device's fingerprint.")
+        deployment_id = graphene.String()
+
+    class Meta:
+        description = "Take a device seat (or refresh it) and receive the signed entitlement."
+
+    @classmethod
+    def perform(
+        cls, ctx: ApiContext, key: Any = None, fingerprint: Any = None, deployment_id: Any = None
+    ) -> Any:
+        return cls.success(entitlement=_activate(ctx, key, fingerprint, deployment_id))
+
+
+class LicenseEntitlementFile(BaseMutation):
+    filename = graphene.String()
+    content = graphene.String(description="The entitlement document, as a JSON string.")
+
+    class Arguments:
+        key = graphene.String(required=True)
+        fingerprint = graphene.String(required=True)
+        deployment_id = graphene.String()
+
+    class Meta:
+        description = "Offline activation: take a device seat and download its entitlement file."
+
+    @classmethod
+    def perform(
+        cls, ctx: ApiContext, key: Any = None, fingerprint: Any = None, deployment_id: Any = None
+    ) -> Any:
+        entitlement = _activate(ctx, key, fingerprint, deployment_id)
+        return cls.success(
+            filename=entitlement.filename,
+            content=json.dumps(entitlement.document, indent=2),
+        )
+
+
+class DeactivateLicense(BaseMutation):
+    deactivated = graphene.Boolean()
+
+    class Arguments:
+        key = graphene.String(required=True)
+        fingerprint = graphene.String(required=True)
+
+    class Meta:
+        description = "Free a device's seat (a limited number of times per period)."
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, key: Any = None, fingerprint: Any = None) -> Any:
+        _, license = license_by_key(key, action="activate", client_ip=ctx.client_ip)
+        if license is None:
+            raise not_found()
+        activation.deactivate(license, fingerprint, actor=ctx.actor, now=ctx.now)
+        return cls.success(deactivated=True)
+
+
+class Mutation(graphene.ObjectType):
+    verify_license_key = VerifyLicenseKey.Field()
+    quote_license_action = QuoteLicenseAction.Field()
+    issue_license = IssueLicense.Field()
+    suspend_license = SuspendLicense.Field()
+    reinstate_license = ReinstateLicense.Field()
+    revoke_license = RevokeLicense.Field()
+    deployment_create = DeploymentCreate.Field()
+    activate_license = ActivateLicense.Field()
+    deactivate_license = DeactivateLicense.Field()
+    license_entitlement_file = LicenseEntitlementFile.Field()

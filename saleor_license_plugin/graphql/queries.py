@@ -1,0 +1,228 @@
+"""Root query fields."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import graphene
+from django.db.models import Count, Q, QuerySet
+
+from ..api.lookup import visible_license
+from ..entitlements import get_signer, public_key_b64
+from ..errors import LicenseError, LicenseErrorCode
+from ..models import Deployment, License, LicenseStatus
+from .context import ApiContext
+from .core import (
+    as_graphql_error,
+    context,
+    datetime_cursor,
+    datetime_from_cursor,
+    from_global_id,
+    keyset_page,
+    require_user,
+    text,
+)
+from .types import (
+    DeploymentCountableConnection,
+    LicenseCountableConnection,
+    LicenseStatistics,
+    LicenseStatusCount,
+    LicenseStatusEnum,
+    LicenseType,
+    LicensingPublicKey,
+)
+
+MAX_EXPIRING_DAYS = 3660
+
+
+class LicenseFilterInput(graphene.InputObjectType):
+    status = graphene.List(graphene.NonNull(LicenseStatusEnum))
+    edition = graphene.String()
+    search = graphene.String(description="Key hint, edition, owner e-mail or deployment.")
+    expiring_within_days = graphene.Int(
+        description="Term or maintenance ends within this many days."
+    )
+
+
+def visible_licenses(ctx: ApiContext) -> QuerySet[License]:
+    """Licenses the caller owns or resells; every license for staff."""
+    if ctx.principal.is_staff:
+        return License.objects.all()
+    user_id = require_user(ctx)
+    return License.objects.filter(Q(owner_id=user_id) | Q(reseller_id=user_id))
+
+
+def visible_deployments(ctx: ApiContext) -> QuerySet[Deployment]:
+    if ctx.principal.is_staff:
+        return Deployment.objects.all()
+    user_id = require_user(ctx)
+    return Deployment.objects.filter(Q(owner_id=user_id) | Q(reseller_id=user_id))
+
+
+def expiring_q(ctx: ApiContext, days: int) -> Q:
+    until = ctx.now + timedelta(days=days)
+    return Q(status=LicenseStatus.ACTIVE) & (
+        Q(term_expires_at__gt=ctx.now, term_expires_at__lte=until)
+        | Q(maintenance_expires_at__gt=ctx.now, maintenance_expires_at__lte=until)
+    )
+
+
+def filter_licenses(
+    ctx: ApiContext, queryset: QuerySet[License], spec: dict[str, Any]
+) -> QuerySet[License]:
+    if statuses := spec.get("status"):
+        queryset = queryset.filter(status__in=list(statuses))
+    if edition := text(spec.get("edition"), "edition", maximum=64):
+        queryset = queryset.filter(edition__iexact=edition)
+    if search := text(spec.get("search"), "search", maximum=100):
+        queryset = queryset.filter(
+            Q(key_hint__iexact=search.replace("-", ""))
+            | Q(edition__icontains=search)
+            | Q(owner_email__icontains=search)
+            | Q(deployment__public_id__iexact=search)
+            | Q(deployment__name__icontains=search)
+        )
+    days = spec.get("expiring_within_days")
+    if days is not None:
+        if not 0 <= days <= MAX_EXPIRING_DAYS:
+            raise LicenseError(
+                LicenseErrorCode.INVALID,
+                f"expiringWithinDays must be between 0 and {MAX_EXPIRING_DAYS}.",
+                "expiringWithinDays",
+            )
+        queryset = queryset.filter(expiring_q(ctx, days))
+    return queryset
+
+
+def with_page_data(queryset: QuerySet[License]) -> QuerySet[License]:
+    """Everything a license list shows, in the page's one query."""
+    return queryset.select_related("deployment").annotate(
+        live_activations=Count("activations", filter=Q(activations__deactivated_at__isnull=True))
+    )
+
+
+class Query(graphene.ObjectType):
+    license = graphene.Field(
+        LicenseType,
+        id=graphene.ID(description="The license's global id."),
+        key=graphene.String(description="The license key, as typed."),
+        description="One license, by id or key; null if there is none the caller may see.",
+    )
+    licenses = graphene.Field(
+        LicenseCountableConnection,
+        filter=LicenseFilterInput(),
+        first=graphene.Int(),
+        after=graphene.String(),
+        description="The caller's licenses and their customers'; staff see all.",
+    )
+    deployments = graphene.Field(
+        DeploymentCountableConnection,
+        search=graphene.String(description="Part of a public id or name."),
+        first=graphene.Int(),
+        after=graphene.String(),
+        description="Deployments of the caller and their customers (typeahead).",
+    )
+    license_statistics = graphene.Field(LicenseStatistics, required=True)
+    licensing_public_key = graphene.Field(
+        LicensingPublicKey, required=True, description="The key entitlements are signed with."
+    )
+
+    @staticmethod
+    def resolve_license(root: Any, info: Any, id: Any = None, key: Any = None) -> License | None:
+        ctx = context(info)
+        try:
+            if (id is None) == (key is None):
+                raise LicenseError(LicenseErrorCode.REQUIRED, "Give either id or key.", "id")
+            if key is not None:
+                try:
+                    return visible_license(
+                        key, ctx.principal, action="verify", client_ip=ctx.client_ip
+                    )
+                except LicenseError as error:
+                    if error.code is LicenseErrorCode.NOT_FOUND:
+                        return None
+                    raise
+            pk = from_global_id(id, "License")
+            license = License.objects.select_related("deployment").filter(pk=pk).first()
+            return license if license is not None and ctx.principal.can_see(license) else None
+        except LicenseError as error:
+            raise as_graphql_error(error) from None
+
+    @staticmethod
+    def resolve_licenses(
+        root: Any, info: Any, filter: Any = None, first: Any = None, after: Any = None
+    ) -> Any:
+        ctx = context(info)
+        try:
+            queryset = filter_licenses(ctx, visible_licenses(ctx), dict(filter or {}))
+            return keyset_page(
+                LicenseCountableConnection,
+                with_page_data(queryset),
+                first=first,
+                after=after,
+                field="created_at",
+                descending=True,
+                to_cursor=datetime_cursor,
+                from_cursor=datetime_from_cursor,
+            )
+        except LicenseError as error:
+            raise as_graphql_error(error) from None
+
+    @staticmethod
+    def resolve_deployments(
+        root: Any, info: Any, search: Any = None, first: Any = None, after: Any = None
+    ) -> Any:
+        ctx = context(info)
+        try:
+            queryset = visible_deployments(ctx)
+            if term := text(search, "search", maximum=100):
+                queryset = queryset.filter(Q(public_id__icontains=term) | Q(name__icontains=term))
+            return keyset_page(
+                DeploymentCountableConnection,
+                queryset,
+                first=first,
+                after=after,
+                field="name",
+                descending=False,
+            )
+        except LicenseError as error:
+            raise as_graphql_error(error) from None
+
+    @staticmethod
+    def resolve_license_statistics(root: Any, info: Any) -> LicenseStatistics:
+        ctx = context(info)
+        try:
+            queryset = visible_licenses(ctx)
+        except LicenseError as error:
+            raise as_graphql_error(error) from None
+        month_start = ctx.now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        counts = queryset.aggregate(
+            total=Count("pk"),
+            expiring_30=Count("pk", filter=expiring_q(ctx, 30)),
+            expiring_60=Count("pk", filter=expiring_q(ctx, 60)),
+            expiring_90=Count("pk", filter=expiring_q(ctx, 90)),
+            issued=Count("pk", filter=Q(created_at__gte=month_start)),
+            **{
+                f"status_{status.value}": Count("pk", filter=Q(status=status.value))
+                for status in LicenseStatus
+            },
+        )
+        return LicenseStatistics(
+            total=counts["total"],
+            by_status=[
+                LicenseStatusCount(status=status.value, count=counts[f"status_{status.value}"])
+                for status in LicenseStatus
+            ],
+            expiring_within_30_days=counts["expiring_30"],
+            expiring_within_60_days=counts["expiring_60"],
+            expiring_within_90_days=counts["expiring_90"],
+            issued_this_month=counts["issued"],
+        )
+
+    @staticmethod
+    def resolve_licensing_public_key(root: Any, info: Any) -> LicensingPublicKey:
+        signer = get_signer()
+        return LicensingPublicKey(
+            kid=signer.kid, algorithm="Ed25519", public_key=public_key_b64(signer.public_key)
+        )

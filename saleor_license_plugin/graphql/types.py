@@ -1,0 +1,267 @@
+"""Object types: licenses, deployments, quotes, verification, statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+from graphene import relay
+
+from ..models import Deployment, License, LicenseKind, LicenseStatus
+from ..offers import PricedLine
+from ..pricing import LineAction
+from .core import Money, context
+
+
+class LicenseStatusEnum(graphene.Enum):
+    class Meta:
+        enum = LicenseStatus
+        name = "LicenseStatus"
+        description = "Where a license stands."
+
+
+class LicenseKindEnum(graphene.Enum):
+    class Meta:
+        enum = LicenseKind
+        name = "LicenseKind"
+        description = "STANDARD, NOT_FOR_RESALE or TRIAL."
+
+
+class LicenseActionEnum(graphene.Enum):
+    class Meta:
+        enum = LineAction
+        name = "LicenseAction"
+        description = "What a checkout line does to a license."
+
+
+class DeploymentType(graphene.ObjectType):
+    public_id = graphene.String(required=True, description="The id people type, e.g. D-7KQ2MXW9.")
+    name = graphene.String(required=True)
+    owner_id = graphene.String(required=True)
+    reseller_id = graphene.String(description="The reseller managing it for the owner, if any.")
+    created_at = graphene.DateTime(required=True)
+
+    class Meta:
+        name = "Deployment"
+        interfaces = (relay.Node,)
+        description = "A place a license runs: a PBX, a server, a cloud tenant."
+
+    @staticmethod
+    def resolve_reseller_id(root: Deployment, info: Any) -> str | None:
+        return root.reseller_id or None
+
+
+class LicenseAddOn(graphene.ObjectType):
+    code = graphene.String(required=True, description="The add-on, e.g. extensions.")
+    kind = graphene.String(required=True, description="quantity or flat.")
+    quantity = graphene.Int(required=True, description="Capacity units added (1 for services).")
+    expires_at = graphene.DateTime(description="Co-termed expiry; null for perpetual licenses.")
+
+
+def add_ons(license: License) -> list[LicenseAddOn]:
+    found = []
+    for code, value in sorted((license.add_ons or {}).items()):
+        value = value if isinstance(value, dict) else {}
+        expires = value.get("expires_at") or value.get("expires")
+        found.append(
+            LicenseAddOn(
+                code=code,
+                kind=str(value.get("kind", "quantity")),
+                quantity=int(value.get("quantity", 1)),
+                expires_at=graphene.DateTime.parse_value(expires) if expires else None,
+            )
+        )
+    return found
+
+
+class LicenseType(graphene.ObjectType):
+    key = graphene.String(
+        description="The full key, grouped; only for the owner, their reseller and staff."
+    )
+    key_hint = graphene.String(required=True, description="The last group of the key.")
+    kind = graphene.Field(LicenseKindEnum, required=True)
+    status = graphene.Field(LicenseStatusEnum, required=True)
+    variant_id = graphene.String(description="The catalog variant of the license's edition.")
+    edition = graphene.String(required=True)
+    edition_rank = graphene.Int(required=True)
+    capacity = graphene.Int(required=True)
+    capacity_unit = graphene.String(required=True)
+    add_ons = graphene.List(graphene.NonNull(LicenseAddOn), required=True)
+    is_perpetual = graphene.Boolean(required=True)
+    term_expires_at = graphene.DateTime(description="Null for perpetual licenses.")
+    maintenance_expires_at = graphene.DateTime()
+    max_activations = graphene.Int(required=True)
+    activation_count = graphene.Int(required=True, description="Devices active now.")
+    revision = graphene.Int(required=True)
+    deployment = graphene.Field(DeploymentType)
+    owner_id = graphene.String(required=True)
+    owner_email = graphene.String()
+    reseller_id = graphene.String()
+    order_id = graphene.String(description="The order the license was issued for, if any.")
+    created_at = graphene.DateTime(required=True)
+    updated_at = graphene.DateTime(required=True)
+
+    class Meta:
+        name = "License"
+        interfaces = (relay.Node,)
+        description = "A software license."
+
+    @staticmethod
+    def resolve_key(root: License, info: Any) -> str | None:
+        return root.display_key() if context(info).principal.can_see(root) else None
+
+    @staticmethod
+    def resolve_variant_id(root: License, info: Any) -> str | None:
+        return root.product_code or None
+
+    @staticmethod
+    def resolve_add_ons(root: License, info: Any) -> list[LicenseAddOn]:
+        return add_ons(root)
+
+    @staticmethod
+    def resolve_is_perpetual(root: License, info: Any) -> bool:
+        return root.is_perpetual
+
+    @staticmethod
+    def resolve_activation_count(root: License, info: Any) -> int:
+        annotated = getattr(root, "live_activations", None)
+        if annotated is not None:
+            return int(annotated)
+        return root.activations.filter(deactivated_at__isnull=True).count()
+
+    @staticmethod
+    def resolve_owner_email(root: License, info: Any) -> str | None:
+        return root.owner_email or None
+
+    @staticmethod
+    def resolve_reseller_id(root: License, info: Any) -> str | None:
+        return root.reseller_id or None
+
+    @staticmethod
+    def resolve_order_id(root: License, info: Any) -> str | None:
+        return root.origin_order_id or None
+
+
+class LicenseCountableConnection(relay.Connection):
+    total_count = graphene.Int(description="A total count of items in the collection.")
+
+    class Meta:
+        node = LicenseType
+
+
+class DeploymentCountableConnection(relay.Connection):
+    total_count = graphene.Int(description="A total count of items in the collection.")
+
+    class Meta:
+        node = DeploymentType
+
+
+class LicenseQuoteLine(graphene.ObjectType):
+    description = graphene.String(required=True)
+    amount = graphene.Field(Money, required=True)
+
+
+class LicenseQuote(graphene.ObjectType):
+    action = graphene.Field(LicenseActionEnum, required=True)
+    variant_id = graphene.String(required=True, description="What the checkout line buys.")
+    name = graphene.String(required=True)
+    edition = graphene.String(description="Target edition (new licenses, upgrades, renewals).")
+    capacity = graphene.Int(description="Target capacity (new licenses, upgrades, renewals).")
+    add_on = graphene.String(description="The add-on code (expansions).")
+    years = graphene.Int(description="Years renewed (renewals).")
+    quantity = graphene.Int(required=True)
+    unit_price = graphene.Field(Money, required=True)
+    total = graphene.Field(Money, required=True)
+    breakdown = graphene.List(graphene.NonNull(LicenseQuoteLine), required=True)
+
+    class Meta:
+        description = "The price of one checkout line, as checkout will charge it."
+
+
+def quote_value(priced: PricedLine) -> LicenseQuote:
+    terms = priced.item.terms
+    request = priced.request
+    renewal = request.action in (LineAction.RENEW_LICENSE, LineAction.RENEW_MAINTENANCE)
+    return LicenseQuote(
+        action=request.action.value,
+        variant_id=priced.item.variant_id,
+        name=priced.item.name,
+        edition=getattr(terms, "edition", None),
+        capacity=getattr(terms, "capacity", None),
+        add_on=getattr(terms, "code", None),
+        years=request.years if renewal else None,
+        quantity=priced.quote.quantity,
+        unit_price=priced.quote.unit_price,
+        total=priced.quote.total,
+        breakdown=[
+            LicenseQuoteLine(description=line.description, amount=line.amount)
+            for line in priced.quote.breakdown
+        ],
+    )
+
+
+class LicenseVerification(graphene.ObjectType):
+    minimal = graphene.Boolean(
+        required=True,
+        description="True when the caller may see status and expiries only (anonymous callers "
+        'with ANONYMOUS_VERIFICATION "minimal").',
+    )
+    status = graphene.Field(LicenseStatusEnum, required=True)
+    is_perpetual = graphene.Boolean(required=True)
+    term_expires_at = graphene.DateTime()
+    maintenance_expires_at = graphene.DateTime()
+    license = graphene.Field(LicenseType, description="Null when minimal.")
+    edition = graphene.String()
+    capacity = graphene.Int()
+    capacity_unit = graphene.String()
+    add_ons = graphene.List(graphene.NonNull(LicenseAddOn))
+    deployment = graphene.Field(DeploymentType)
+    deployment_matches = graphene.Boolean(
+        description="Whether the license may run on the deployment named in the request "
+        "(bound to it, or unbound); null when none was named."
+    )
+    actions = graphene.List(graphene.NonNull(LicenseActionEnum), required=True)
+    upgrades = graphene.List(graphene.NonNull(LicenseQuote), required=True)
+    renewal = graphene.Field(LicenseQuote, description="One year of term renewal.")
+    maintenance = graphene.Field(LicenseQuote, description="One year of maintenance.")
+    expansions = graphene.List(graphene.NonNull(LicenseQuote), required=True)
+
+
+class LicenseStatusCount(graphene.ObjectType):
+    status = graphene.Field(LicenseStatusEnum, required=True)
+    count = graphene.Int(required=True)
+
+
+class LicenseStatistics(graphene.ObjectType):
+    total = graphene.Int(required=True)
+    by_status = graphene.List(graphene.NonNull(LicenseStatusCount), required=True)
+    expiring_within_30_days = graphene.Int(
+        required=True, description="Active licenses whose term or maintenance ends within 30 days."
+    )
+    expiring_within_60_days = graphene.Int(required=True)
+    expiring_within_90_days = graphene.Int(required=True)
+    issued_this_month = graphene.Int(required=True)
+
+    class Meta:
+        description = "Counts for a portal dashboard, over the licenses the caller may see."
+
+
+class LicensingPublicKey(graphene.ObjectType):
+    kid = graphene.String(required=True, description="Key id, as in entitlement documents.")
+    algorithm = graphene.String(required=True)
+    public_key = graphene.String(required=True, description="Raw public key, base64url.")
+
+
+class EntitlementType(graphene.ObjectType):
+    document = graphene.JSONString(
+        required=True, description="The signed document a device stores (JSON)."
+    )
+    kid = graphene.String(required=True)
+    device = graphene.String(
+        required=True, description="The fingerprint hash the document is bound to."
+    )
+    revision = graphene.Int(required=True)
+    filename = graphene.String(required=True, description="A file name for offline activation.")
+
+    class Meta:
+        name = "Entitlement"

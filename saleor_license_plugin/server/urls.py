@@ -1,0 +1,11 @@
+from django.conf import settings
+from django.urls import URLPattern, path
+
+from . import views
+
+urlpatterns: list[URLPattern] = [
+    path("graphql/", views.graphql, name="license-graphql"),
+    path("activation/", views.activation, name="license-activation"),
+]
+if getattr(settings, "LICENSE_BENCHMARK", False):
+    urlpatterns.append(path("bench/lookup/", views.bench_lookup, name="license-bench-lookup"))

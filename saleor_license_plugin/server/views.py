@@ -1,0 +1,49 @@
+"""Views of the standalone server: thin wrappers around the router."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from .. import keys
+from ..api.responses import json_error
+from ..api.router import dispatch
+from ..conf import get_settings
+from ..errors import LicenseError, LicenseErrorCode
+from ..host import ANONYMOUS
+from ..models import License
+from .auth import InvalidToken, resolve_principal
+from .catalog import load_catalog
+
+
+@csrf_exempt
+def graphql(request: HttpRequest) -> HttpResponse:
+    try:
+        principal = resolve_principal(request)
+    except InvalidToken:
+        response = json_error(
+            401, LicenseErrorCode.PERMISSION_DENIED, "The API token is invalid or revoked."
+        )
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+    return dispatch(request, "graphql/", principal=principal, catalog=load_catalog())
+
+
+@csrf_exempt
+def activation(request: HttpRequest) -> HttpResponse:
+    # Devices authenticate with the license key itself.
+    return dispatch(request, "activation/", principal=ANONYMOUS, catalog=load_catalog())
+
+
+def bench_lookup(request: HttpRequest) -> HttpResponse:
+    """Benchmark baseline (mounted only with ``LICENSE_BENCHMARK=1``): read a key, digest it,
+    one indexed lookup, a small JSON answer. No auth, no rate limit: never expose it."""
+    try:
+        canonical = keys.normalize(request.GET.get("key", ""))
+    except LicenseError as error:
+        return json_error(400, error.code, error.message, error.field)
+    digest = keys.digest(canonical, get_settings().key_secret)
+    row = License.objects.filter(key_digest=digest).values_list("status", "edition").first()
+    if row is None:
+        return json_error(404, LicenseErrorCode.NOT_FOUND, "No license matches this key.")
+    return JsonResponse({"status": row[0], "edition": row[1]})

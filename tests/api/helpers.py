@@ -1,0 +1,91 @@
+"""Shared helpers for the API tests: principals, a GraphQL client over the router, issuing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.test import RequestFactory
+
+from saleor_license_plugin import services
+from saleor_license_plugin.api.router import dispatch
+from saleor_license_plugin.host import ANONYMOUS, MANAGE_ORDERS, Principal
+from saleor_license_plugin.keys import format_key
+from saleor_license_plugin.models import License
+from saleor_license_plugin.server.catalog import _load
+
+CATALOG = _load(None)  # the packaged demo catalog
+ALICE = Principal("user:alice", "alice@example.com")
+BOB = Principal("user:bob", "bob@example.com")
+RESELLER = Principal("user:reseller", "sales@reseller.example")
+STAFF = Principal("staff:1", "staff@example.com", frozenset({MANAGE_ORDERS}))
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        assert "errors" not in self.body, self.body
+        return self.body["data"]
+
+    def payload(self, name: str) -> dict[str, Any]:
+        """A mutation's payload, asserting it succeeded."""
+        found = self.data[name]
+        assert found["errors"] == [], found["errors"]
+        return found
+
+    def codes(self, name: str | None = None) -> list[str]:
+        """Error codes: of a mutation payload, or the top-level ones."""
+        if name is None:
+            return [e["extensions"]["exception"]["code"] for e in self.body.get("errors", [])]
+        return [e["code"] for e in self.body["data"][name]["errors"]]
+
+
+def post(
+    path: str, body: Any, *, principal: Principal = ANONYMOUS, ip: str = "10.0.0.1", **headers: Any
+) -> Reply:
+    raw = body if isinstance(body, bytes | str) else json.dumps(body)
+    request = RequestFactory().post(
+        path, data=raw, content_type="application/json", REMOTE_ADDR=ip, **headers
+    )
+    response = dispatch(request, path, principal=principal, catalog=CATALOG)
+    content = response.content
+    parsed = (
+        json.loads(content)
+        if content and response["Content-Type"].startswith("application/json")
+        else {}
+    )
+    return Reply(response.status_code, parsed, dict(response.headers))
+
+
+def gql(
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    principal: Principal = ANONYMOUS,
+    ip: str = "10.0.0.1",
+) -> Reply:
+    return post("/graphql/", {"query": query, "variables": variables}, principal=principal, ip=ip)
+
+
+def device(body: Any, *, ip: str = "10.0.0.2", **headers: Any) -> Reply:
+    return post("/activation/", body, ip=ip, **headers)
+
+
+def issue(variant_id: str, owner: Principal, **kwargs: Any) -> tuple[License, str]:
+    """A license of a demo-catalog edition, and its grouped key."""
+    item = CATALOG.get(variant_id)
+    assert item is not None
+    issued = services.issue_license(
+        terms=item.terms,  # type: ignore[arg-type]
+        owner=services.Owner(owner.user_id or "", owner.email, kwargs.pop("reseller_id", "")),
+        product_code=variant_id,
+        **kwargs,
+    )
+    assert issued.key is not None
+    return issued.license, format_key(issued.key)

@@ -1,0 +1,118 @@
+"""Rate limits in real Redis: per client and per key digest, on verification, lookups and
+activation; windows roll over; counters never name the key."""
+
+import pytest
+
+from saleor_license_plugin import keys, ratelimit
+from saleor_license_plugin.keys import format_key, normalize
+
+from .conftest import set_limits
+from .helpers import ALICE, BOB, gql, issue
+
+pytestmark = pytest.mark.django_db
+
+VERIFY = """mutation($key: String!){ verifyLicenseKey(key: $key){ errors { code message } } }"""
+
+
+def verify(key, ip="10.0.0.1", principal=ALICE):
+    return gql(VERIFY, {"key": key}, principal=principal, ip=ip).codes("verifyLicenseKey")
+
+
+def test_verification_is_limited_per_key_across_clients(settings):
+    set_limits(settings, verify_key="3/60")
+    _, key = issue("pro-8", ALICE)
+    _, other = issue("pro-8", ALICE)
+    assert [verify(key, ip=f"10.0.0.{i}") for i in range(3)] == [[], [], []]
+    assert verify(key, ip="10.9.9.9") == ["RATE_LIMITED"]
+    assert verify(key.lower().replace("-", " ")) == ["RATE_LIMITED"]  # same key, other spelling
+    assert verify(other) == []
+
+
+def test_verification_is_limited_per_client_across_keys(settings):
+    set_limits(settings, verify_ip="3/60")
+    keys_ = [issue("std-4", ALICE)[1] for _ in range(4)]
+    assert [verify(k) for k in keys_[:3]] == [[], [], []]
+    assert verify(keys_[3]) == ["RATE_LIMITED"]
+    assert verify(keys_[3], ip="10.0.0.2") == []
+
+
+def test_unknown_and_foreign_keys_count_like_any_other(settings):
+    set_limits(settings, verify_key="2/60")
+    unknown = format_key(keys.generate())
+    assert verify(unknown, principal=BOB) == ["NOT_FOUND"]
+    assert verify(unknown, principal=BOB) == ["NOT_FOUND"]
+    assert verify(unknown, principal=BOB) == ["RATE_LIMITED"]
+
+
+def test_license_by_key_query_shares_the_verification_limit(settings):
+    set_limits(settings, verify_key="1/60")
+    _, key = issue("pro-8", ALICE)
+    query = "query($key: String){ license(key: $key){ keyHint } }"
+    assert gql(query, {"key": key}, principal=ALICE).data["license"]
+    assert gql(query, {"key": key}, principal=ALICE).codes() == ["RATE_LIMITED"]
+
+
+def test_rate_limited_message_says_when_to_retry(settings):
+    set_limits(settings, verify_ip="1/60")
+    _, key = issue("pro-8", ALICE)
+    verify(key)
+    reply = gql(VERIFY, {"key": key}, principal=ALICE)
+    message = reply.data["verifyLicenseKey"]["errors"][0]["message"]
+    assert message.startswith("Too many requests; try again in ")
+
+
+def test_counters_live_in_redis_and_never_name_the_key(settings, ratelimit_cache):
+    set_limits(settings, verify_key="5/60")
+    _, key = issue("pro-8", ALICE)
+    verify(key)
+    client = ratelimit_cache._cache.get_client(write=True)
+    stored = [k.decode() for k in client.scan_iter(f"{ratelimit_cache.key_prefix}:*")]
+    assert len(stored) == 2  # one per-client counter, one per-key counter
+    canonical = normalize(key)
+    digest = keys.digest(canonical, b"tests-only-key-secret")
+    assert not any(canonical in k or digest in k or "10.0.0.1" in k for k in stored)
+    assert all(0 < client.ttl(k) <= 61 for k in stored)
+
+
+def test_windows_roll_over():
+    limit = ratelimit.Limit(2, 60)
+    start = 1_700_000_040.0  # 0 seconds into a window
+    ratelimit.hit("test", "client", limit, now=start)
+    ratelimit.hit("test", "client", limit, now=start + 30)
+    with pytest.raises(ratelimit.RateLimited) as info:
+        ratelimit.hit("test", "client", limit, now=start + 59)
+    assert info.value.retry_after == 1
+    ratelimit.hit("test", "client", limit, now=start + 60)  # a new window
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("10/60", ratelimit.Limit(10, 60)), ("5", ratelimit.Limit(5, 60)), ("", None), (None, None)],
+)
+def test_limit_parsing(text, expected):
+    assert ratelimit.Limit.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0/60", "10/0", "ten/60", "-1/5"])
+def test_bad_limits_are_configuration_errors(text):
+    with pytest.raises(ValueError):
+        ratelimit.Limit.parse(text)
+
+
+def test_a_disabled_limit_does_not_count(settings):
+    set_limits(settings, verify_key=None, verify_ip="")
+    _, key = issue("pro-8", ALICE)
+    assert all(verify(key) == [] for _ in range(30))
+
+
+def test_limits_work_on_caches_other_than_redis(settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rl"},
+    }
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "RATE_LIMIT_CACHE": "local"}
+    limit = ratelimit.Limit(2, 60)
+    ratelimit.hit("local", "client", limit, now=1_700_000_040.0)
+    ratelimit.hit("local", "client", limit, now=1_700_000_041.0)
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.hit("local", "client", limit, now=1_700_000_042.0)

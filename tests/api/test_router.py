@@ -1,0 +1,112 @@
+"""The router: paths, methods, GraphiQL, parse errors, extending the schema with the context a
+host needs, masking unexpected failures, and the client address used for limits."""
+
+import json
+
+import graphene
+import pytest
+from django.test import RequestFactory
+
+from saleor_license_plugin.api.client import client_ip
+from saleor_license_plugin.api.router import dispatch
+from saleor_license_plugin.graphql.schema import build_schema
+
+from .helpers import ALICE, CATALOG, STAFF, gql, post
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("path", ["/", "/nope/", "graphql/extra/", "/activation/x"])
+def test_unknown_paths_are_json_404(rf, path):
+    response = dispatch(rf.post(path), path, principal=ALICE, catalog=CATALOG)
+    assert response.status_code == 404
+    assert json.loads(response.content)["errors"][0]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("path", ["/graphql/", "graphql", "/graphql"])
+def test_get_graphql_serves_graphiql(rf, path):
+    response = dispatch(rf.get(path), path, principal=ALICE, catalog=CATALOG)
+    assert response.status_code == 200 and b"graphiql" in response.content.lower()
+
+
+def test_other_methods_are_refused(rf):
+    response = dispatch(rf.put("/graphql/"), "/graphql/", principal=ALICE, catalog=CATALOG)
+    assert response.status_code == 405 and response["Allow"] == "GET, POST"
+
+
+def test_syntax_and_validation_errors_are_400_with_locations():
+    broken = post("/graphql/", {"query": "{ licensingPublicKey { kid "})
+    assert broken.status == 400 and broken.body["errors"][0]["locations"]
+    unknown = post("/graphql/", {"query": "{ licensingPublicKey { nope } }"})
+    assert unknown.status == 400 and "nope" in unknown.body["errors"][0]["message"]
+    assert "data" not in unknown.body
+
+
+def test_operation_name_selects_an_operation():
+    query = "query A { licensingPublicKey { kid } } query B { licensingPublicKey { algorithm } }"
+    reply = post("/graphql/", {"query": query, "operationName": "B"})
+    assert reply.data == {"licensingPublicKey": {"algorithm": "Ed25519"}}
+    assert post("/graphql/", {"query": query, "operationName": "C"}).status == 400
+
+
+class Whoami(graphene.ObjectType):
+    user = graphene.String()
+    ip = graphene.String()
+
+
+def resolve_whoami(root, info):
+    return Whoami(user=info.context.principal.user_id, ip=info.context.client_ip)
+
+
+class Explode(graphene.Mutation):
+    ok = graphene.Boolean()
+
+    @classmethod
+    def mutate(cls, root, info):
+        raise RuntimeError("database password is hunter2")
+
+
+def test_build_schema_adds_host_fields_that_see_the_context(rf):
+    schema = build_schema(
+        extra_query_fields={"whoami": graphene.Field(Whoami, resolver=resolve_whoami)},
+        extra_mutation_fields={"explode": Explode.Field()},
+    )
+    request = rf.post(
+        "/graphql/",
+        data={"query": "{ whoami { user ip } licensingPublicKey { algorithm } }"},
+        content_type="application/json",
+        REMOTE_ADDR="192.0.2.7",
+    )
+    response = dispatch(request, "/graphql/", principal=STAFF, catalog=CATALOG, extra_schema=schema)
+    assert json.loads(response.content)["data"] == {
+        "whoami": {"user": "staff:1", "ip": "192.0.2.7"},
+        "licensingPublicKey": {"algorithm": "Ed25519"},
+    }
+    request = rf.post(
+        "/graphql/", data={"query": "mutation { explode { ok } }"}, content_type="application/json"
+    )
+    response = dispatch(request, "/graphql/", principal=STAFF, catalog=CATALOG, extra_schema=schema)
+    body = json.loads(response.content)
+    assert body["errors"][0]["message"] == "Internal server error."
+    assert "hunter2" not in str(body)
+    assert body["errors"][0]["extensions"]["exception"]["code"] == "INTERNAL_ERROR"
+
+
+def test_the_default_schema_has_no_host_fields():
+    assert gql("{ whoami { user } }").status == 400
+
+
+@pytest.mark.parametrize(
+    "hops, forwarded, expected",
+    [
+        (0, "203.0.113.9", "10.0.0.1"),  # not trusted: the peer
+        (1, "203.0.113.9", "203.0.113.9"),
+        (1, "198.51.100.1, 203.0.113.9", "203.0.113.9"),  # the one the proxy saw
+        (2, "198.51.100.1, 203.0.113.9", "198.51.100.1"),
+        (2, "203.0.113.9", "10.0.0.1"),  # fewer hops than configured: the peer
+    ],
+)
+def test_client_ip_trusts_only_configured_proxy_hops(settings, hops, forwarded, expected):
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "TRUSTED_PROXY_HOPS": hops}
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
