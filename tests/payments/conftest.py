@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
 from saleor_license_plugin.payments.multisafepay.client import (
     MultiSafepayClient,
@@ -26,52 +16,26 @@ from saleor_license_plugin.payments.stripe.stripe_api import StripeConfig
 
 from .fake_multisafepay import FakeMultiSafepay
 from .httpservers import ScriptedServer
-
-STRIPE_KEY = "sk_test_slp_never_log_me_4242"
-WEBHOOK_SECRET = "whsec_slp_never_log_me_too"
-MSP_KEY = "msp_api_key_never_log_me_0001"
-SECRETS = (STRIPE_KEY, WEBHOOK_SECRET, MSP_KEY)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from .servers import (  # noqa: F401  (re-exported for the tests)
+    MSP_KEY,
+    SECRETS,
+    STRIPE_KEY,
+    WEBHOOK_SECRET,
+    ServerDidNotStart,
+    run_localstripe,
+    stripe_event,
+    stripe_signature,
+)
 
 
 @pytest.fixture(scope="session")
 def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """localstripe (a stateful fake Stripe from PyPI) in a subprocess for the session."""
-    port = _free_port()
-    log = Path(tmp_path_factory.mktemp("localstripe")) / "localstripe.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=log.parent,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"localstripe exited: {log.read_text()[-2000:]}")
-            try:
-                requests.get(url + "/v1/customers", auth=(STRIPE_KEY, ""), timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    pytest.fail("localstripe did not start within 30 s")
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with run_localstripe(tmp_path_factory.mktemp("localstripe")) as url:
+            yield url
+    except ServerDidNotStart as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
@@ -127,21 +91,3 @@ class Payments:
 @pytest.fixture
 def payments() -> Payments:
     return Payments()
-
-
-def stripe_signature(payload: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) -> str:
-    stamp = int(time.time()) if at is None else at
-    digest = hmac.new(secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={stamp},v1={digest}"
-
-
-def stripe_event(event_id: str, event_type: str, obj: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {
-            "id": event_id,
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "data": {"object": obj},
-        }
-    ).encode()

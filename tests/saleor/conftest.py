@@ -41,6 +41,7 @@ pytest_plugins = [
     "saleor.menu.tests.fixtures",
     "saleor.thumbnail.tests.fixtures",
     "license_fixtures",
+    "payment_fixtures",
 ]
 
 

@@ -15,9 +15,13 @@ from typing import TYPE_CHECKING, Any
 import graphene
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseNotFound
+from saleor.checkout.complete_checkout import complete_checkout
+from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
+from saleor.checkout.models import Checkout
 from saleor.order.actions import order_charged, order_refunded, order_voided
 from saleor.order.fetch import fetch_order_info
 from saleor.payment import ChargeStatus, TransactionKind
+from saleor.payment import PaymentError as SaleorPaymentError
 from saleor.payment.gateways.utils import get_supported_currencies
 from saleor.payment.interface import (
     CustomerSource,
@@ -28,7 +32,11 @@ from saleor.payment.interface import (
     StorePaymentMethodEnum,
 )
 from saleor.payment.models import Payment, Transaction
-from saleor.payment.utils import create_transaction, gateway_postprocess
+from saleor.payment.utils import (
+    create_transaction,
+    gateway_postprocess,
+    update_payment_charge_status,
+)
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 from saleor.plugins.manager import get_plugins_manager
 
@@ -396,8 +404,14 @@ def apply_webhook_outcome(outcome: WebhookOutcome, gateway: str, channel_slug: s
     Runs inside the transaction that records the notification. Each step checks the payment's
     state and its transactions first, so a replay or a late notification changes nothing.
     """
+    found = _payment_for(outcome.reference, gateway)
+    if found is None or (channel_slug and _channel_slug(found) != channel_slug):
+        return
+    # Lock in checkoutComplete's order, the checkout first and then the payment: the reverse
+    # order could deadlock with the customer completing the checkout at the same moment.
+    checkout = _lock_paid_checkout(found)
     payment = _payment_for(outcome.reference, gateway, lock=True)
-    if payment is None or (channel_slug and _channel_slug(payment) != channel_slug):
+    if payment is None:
         return
     manager = get_plugins_manager(allow_replica=False)
     currency = outcome.currency or payment.currency
@@ -411,9 +425,13 @@ def apply_webhook_outcome(outcome: WebhookOutcome, gateway: str, channel_slug: s
                 order_charged(
                     fetch_order_info(payment.order), None, None, txn.amount, payment, manager
                 )
+            elif checkout is not None:
+                _complete_paid_checkout(checkout, payment, manager)
     elif outcome.action is WebhookAction.AUTHORIZE:
         if payment.charge_status in open_states and not _has(payment, TransactionKind.AUTH):
             _record(payment, TransactionKind.AUTH, outcome.reference, amount, currency)
+            if not payment.order_id and checkout is not None:
+                _complete_paid_checkout(checkout, payment, manager)
     elif outcome.action is WebhookAction.PENDING:
         if payment.charge_status == ChargeStatus.NOT_CHARGED:
             _record(payment, TransactionKind.PENDING, outcome.reference, amount, currency)
@@ -443,6 +461,56 @@ def apply_webhook_outcome(outcome: WebhookOutcome, gateway: str, channel_slug: s
         )
 
 
+def _lock_paid_checkout(payment: Payment) -> Checkout | None:
+    """The checkout this still-active payment pays for, locked; None once it became an order."""
+    if payment.order_id or not payment.checkout_id:
+        return None
+    return (
+        Checkout.objects.select_for_update(of=("self",))
+        .filter(pk=payment.checkout_id, payments__id=payment.pk, payments__is_active=True)
+        .first()
+    )
+
+
+def _complete_paid_checkout(checkout: Checkout, payment: Payment, manager: Any) -> None:
+    """Create the order for a checkout the provider reports as paid.
+
+    The customer may never come back from 3-D Secure or the payment page (closed the tab, lost
+    the connection), and only checkoutComplete creates orders: without this the money is taken
+    and no order (and no license) exists. Saleor's own Stripe webhooks do the same. The payment
+    still has ``to_confirm`` set, so Saleor's completion calls confirm_payment, which returns
+    the transaction just recorded. When the customer does come back, checkoutComplete answers
+    with this order. If the checkout cannot become an order (it changed, a license line is no
+    longer valid), Saleor's completion refunds or voids the payment and the failure is logged.
+    """
+    lines, unavailable = fetch_checkout_lines(checkout)
+    if unavailable or not lines:
+        logger.warning(
+            "A paid checkout has unavailable lines; not completed",
+            extra={"payment_id": payment.pk},
+        )
+        return
+    checkout_info = fetch_checkout_info(checkout, lines, manager)
+    try:
+        complete_checkout(
+            manager=manager,
+            checkout_info=checkout_info,
+            lines=lines,
+            payment_data={},
+            store_source=False,
+            user=checkout.user,
+            app=None,
+        )
+    except (ValidationError, SaleorPaymentError) as exc:
+        # SaleorPaymentError: when the payment no longer covers the checkout, Saleor 3.23
+        # refunds it, then its failure handler (judging a stale copy of the payment) refunds
+        # again and raises "Amount should be a positive number."; the first refund is kept.
+        logger.warning(
+            "A paid checkout could not be completed",
+            extra={"payment_id": payment.pk, "error": str(exc)},
+        )
+
+
 def _has(payment: Payment, kind: str) -> bool:
     return payment.transactions.filter(kind=kind, is_success=True, action_required=False).exists()
 
@@ -465,7 +533,15 @@ def _record(payment: Payment, kind: str, token: str, amount: Decimal, currency: 
         action_required=False,
         gateway_response=response,
     )
-    gateway_postprocess(txn, payment)
+    if payment.order_id is None:
+        # Still the checkout's payment (the customer has not come back from 3-D Secure or the
+        # payment page yet). Saleor's next checkoutComplete calls confirm_payment only while
+        # ``to_confirm`` is set, and process_payment (a second intent / redirect order)
+        # otherwise; so, like Saleor's own Stripe webhooks, update the charge status and leave
+        # ``to_confirm`` alone: confirm_payment then finds this transaction.
+        update_payment_charge_status(payment, txn)
+    else:
+        gateway_postprocess(txn, payment)
     payment.refresh_from_db()
     return txn
 
