@@ -16,18 +16,19 @@ from django.http import HttpResponse, HttpResponseNotFound
 from django.urls import reverse
 from saleor.core.utils import build_absolute_uri
 from saleor.payment import TransactionKind
-from saleor.payment.gateways.utils import get_supported_currencies
 from saleor.payment.interface import GatewayConfig, GatewayResponse, PaymentData
-from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
+from saleor.plugins.base_plugin import ConfigurationTypeField
 
-from ..errors import PaymentError, PaymentErrorCode
-from ..money import from_minor, to_minor
-from ..stripe.plugin import (
+from ..common.plugin import (
+    LicenseGatewayPlugin,
     apply_webhook_outcome,
     error_response,
     find_payment,
     processed_transaction,
+    seconds,
 )
+from ..errors import PaymentError, PaymentErrorCode
+from ..money import from_minor, to_minor
 from . import webhooks
 from .client import LIVE_BASE_URL, TEST_BASE_URL, MultiSafepayClient, MultiSafepayConfig
 from .refunds import refund_order
@@ -41,7 +42,7 @@ PLUGIN_NAME = "MultiSafepay (software licenses)"
 NOTIFICATION_PATH = "notifications"
 
 
-class MultiSafepayLicenseGatewayPlugin(BasePlugin):
+class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
     PLUGIN_ID = PLUGIN_ID
     PLUGIN_NAME = PLUGIN_NAME
     PLUGIN_DESCRIPTION = (
@@ -109,7 +110,7 @@ class MultiSafepayLicenseGatewayPlugin(BasePlugin):
             supported_currencies=values.get("supported_currencies") or "",
             connection_params={},
         )
-        timeout = _seconds(values.get("request_timeout"), 30.0)
+        timeout = seconds(values.get("request_timeout"), 30.0)
         self.msp = MultiSafepayConfig(
             api_key=values.get("api_key") or "",
             base_url=TEST_BASE_URL if values.get("test_mode") else LIVE_BASE_URL,
@@ -128,27 +129,10 @@ class MultiSafepayLicenseGatewayPlugin(BasePlugin):
 
     # --- gateway description --------------------------------------------------------------
 
-    def get_supported_currencies(self, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        return get_supported_currencies(self.config, PLUGIN_NAME)
-
     def get_payment_config(self, previous_value: Any) -> Any:
         if not self.active:
             return previous_value
         return [{"field": "flow", "value": "redirect"}]
-
-    def token_is_required_as_payment_input(self, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        return False
-
-    def get_payment_gateways(
-        self, currency: str | None, checkout_info: Any, checkout_lines: Any, previous_value: Any
-    ) -> Any:
-        if not self.active:
-            return previous_value
-        return super().get_payment_gateways(currency, checkout_info, checkout_lines, previous_value)
 
     # --- payment operations ---------------------------------------------------------------
 
@@ -351,11 +335,3 @@ def _failed(info: PaymentData, exc: PaymentError, kind: str) -> GatewayResponse:
         transaction_id=info.token or "",
         error=f"{exc.message} ({exc.code.value})",
     )
-
-
-def _seconds(value: Any, default: float) -> float:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return default
-    return seconds if 0 < seconds <= 120 else default

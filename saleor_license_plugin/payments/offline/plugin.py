@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from saleor.payment import TransactionKind
-from saleor.payment.gateways.utils import get_supported_currencies
 from saleor.payment.interface import GatewayConfig, GatewayResponse, PaymentData, PaymentMethodInfo
-from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
+from saleor.plugins.base_plugin import ConfigurationTypeField
 
+from ..common.plugin import LicenseGatewayPlugin
 from ..errors import PaymentError
 from .reference import (
     DEFAULT_INSTRUCTIONS,
@@ -34,7 +34,7 @@ PLUGIN_ID = "saleor_license_plugin.payments.offline"
 PLUGIN_NAME = "Offline payment (software licenses)"
 
 
-class OfflineLicenseGatewayPlugin(BasePlugin):
+class OfflineLicenseGatewayPlugin(LicenseGatewayPlugin):
     PLUGIN_ID = PLUGIN_ID
     PLUGIN_NAME = PLUGIN_NAME
     PLUGIN_DESCRIPTION = (
@@ -112,11 +112,6 @@ class OfflineLicenseGatewayPlugin(BasePlugin):
         )
         self.template = values.get("instructions") or DEFAULT_INSTRUCTIONS
 
-    def get_supported_currencies(self, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        return get_supported_currencies(self.config, PLUGIN_NAME)
-
     def get_payment_config(self, previous_value: Any) -> Any:
         """Public gateway config, so the storefront can ask for the reference and show the
         instructions before and after checkout."""
@@ -129,18 +124,6 @@ class OfflineLicenseGatewayPlugin(BasePlugin):
             {"field": "reference_max_length", "value": self.policy.max_length},
             {"field": "instructions", "value": self.template},
         ]
-
-    def token_is_required_as_payment_input(self, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        return False
-
-    def get_payment_gateways(
-        self, currency: str | None, checkout_info: Any, checkout_lines: Any, previous_value: Any
-    ) -> Any:
-        if not self.active:
-            return previous_value
-        return super().get_payment_gateways(currency, checkout_info, checkout_lines, previous_value)
 
     def process_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
         if not self.active:
