@@ -172,6 +172,13 @@ def quote_line(
     return PricedLine(request, item, quote)
 
 
+def _is_upgrade(license: License, target: EditionTerms) -> bool:
+    """The same test as pricing.check_upgrade_path, without raising."""
+    if target.rank < license.edition_rank or target.capacity < license.capacity:
+        return False
+    return (target.rank, target.capacity) != (license.edition_rank, license.capacity)
+
+
 def offers_for(
     license: License, catalog: Catalog, now: datetime, conf: LicenseSettings | None = None
 ) -> Offers:
@@ -188,8 +195,10 @@ def offers_for(
     expansions: list[PricedLine] = []
     if license.status in ALLOWED_STATES[Action.UPGRADED]:
         for item in catalog.items():
+            if not isinstance(item.terms, EditionTerms) or not _is_upgrade(license, item.terms):
+                continue  # (quote_line would refuse it; skipping is just cheaper than raising)
             request = LineRequest(LineAction.UPGRADE, item.variant_id, license)
-            if item.is_edition and (priced := attempt(request)):
+            if priced := attempt(request):
                 upgrades.append(priced)
     if license.status in ALLOWED_STATES[Action.EXPANDED]:
         for item in catalog.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -89,7 +90,7 @@ def _increment(keys: list[tuple[str, int]]) -> list[int]:
         # One round trip, atomic in MULTI/EXEC: each counter is created with its expiry and
         # bumped together (so none can outlive its window). Django's Redis serializer stores
         # ints as plain integers, so the cache API reads the same values.
-        client = cast(Any, cache)._cache.get_client(keys[0][0], write=True)  # redis-py client
+        client = _redis_client(cache)
         with client.pipeline(transaction=True) as pipe:
             for key, timeout in keys:
                 full_key = cache.make_and_validate_key(key)
@@ -97,6 +98,20 @@ def _increment(keys: list[tuple[str, int]]) -> list[int]:
                 pipe.incr(full_key)
             return [int(value) for value in pipe.execute()[1::2]]
     return [_increment_generic(cache, key, timeout) for key, timeout in keys]
+
+
+# One redis-py client per connection pool: Django's RedisCache builds a new client (and copies
+# ~80 response callbacks) on every call; clients are thread-safe and share the pool anyway.
+_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _redis_client(cache: RedisCache) -> Any:
+    backend = cast(Any, cache)._cache
+    pool = backend._get_connection_pool(write=True)
+    client = _clients.get(pool)
+    if client is None:
+        client = _clients[pool] = backend._client(connection_pool=pool)
+    return client
 
 
 def _increment_generic(cache: Any, key: str, timeout: int) -> int:

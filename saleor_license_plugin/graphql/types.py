@@ -162,6 +162,9 @@ class LicenseQuoteLine(graphene.ObjectType):
 
 
 class LicenseQuote(graphene.ObjectType):
+    """Resolved straight from a :class:`~saleor_license_plugin.offers.PricedLine`: a portal
+    asks for a few fields of many quotes, so nothing is built for the fields it leaves out."""
+
     action = graphene.Field(LicenseActionEnum, required=True)
     variant_id = graphene.String(required=True, description="What the checkout line buys.")
     name = graphene.String(required=True)
@@ -177,27 +180,55 @@ class LicenseQuote(graphene.ObjectType):
     class Meta:
         description = "The price of one checkout line, as checkout will charge it."
 
+    @staticmethod
+    def resolve_action(root: PricedLine, info: Any) -> str:
+        return root.request.action.value
 
-def quote_value(priced: PricedLine) -> LicenseQuote:
-    terms = priced.item.terms
-    request = priced.request
-    renewal = request.action in (LineAction.RENEW_LICENSE, LineAction.RENEW_MAINTENANCE)
-    return LicenseQuote(
-        action=request.action.value,
-        variant_id=priced.item.variant_id,
-        name=priced.item.name,
-        edition=getattr(terms, "edition", None),
-        capacity=getattr(terms, "capacity", None),
-        add_on=getattr(terms, "code", None),
-        years=request.years if renewal else None,
-        quantity=priced.quote.quantity,
-        unit_price=priced.quote.unit_price,
-        total=priced.quote.total,
-        breakdown=[
-            LicenseQuoteLine(description=line.description, amount=line.amount)
-            for line in priced.quote.breakdown
-        ],
-    )
+    @staticmethod
+    def resolve_variant_id(root: PricedLine, info: Any) -> str:
+        return root.item.variant_id
+
+    @staticmethod
+    def resolve_name(root: PricedLine, info: Any) -> str:
+        return root.item.name
+
+    @staticmethod
+    def resolve_edition(root: PricedLine, info: Any) -> str | None:
+        return getattr(root.item.terms, "edition", None)
+
+    @staticmethod
+    def resolve_capacity(root: PricedLine, info: Any) -> int | None:
+        return getattr(root.item.terms, "capacity", None)
+
+    @staticmethod
+    def resolve_add_on(root: PricedLine, info: Any) -> str | None:
+        return getattr(root.item.terms, "code", None)
+
+    @staticmethod
+    def resolve_years(root: PricedLine, info: Any) -> int | None:
+        renewal = root.request.action in (LineAction.RENEW_LICENSE, LineAction.RENEW_MAINTENANCE)
+        return root.request.years if renewal else None
+
+    @staticmethod
+    def resolve_quantity(root: PricedLine, info: Any) -> int:
+        return root.quote.quantity
+
+    @staticmethod
+    def resolve_unit_price(root: PricedLine, info: Any) -> Any:
+        return root.quote.unit_price
+
+    @staticmethod
+    def resolve_total(root: PricedLine, info: Any) -> Any:
+        return root.quote.total
+
+    @staticmethod
+    def resolve_breakdown(root: PricedLine, info: Any) -> Any:
+        return root.quote.breakdown  # QuoteLine(description, amount): LicenseQuoteLine's shape
+
+
+def quote_value(priced: PricedLine) -> PricedLine:
+    """What a ``LicenseQuote`` field returns: the priced line itself."""
+    return priced
 
 
 class LicenseVerification(graphene.ObjectType):
