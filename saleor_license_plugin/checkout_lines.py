@@ -38,6 +38,14 @@ RESULT_KEY = "saleor_license_plugin.fulfillment"  # on order lines: what fulfill
 TERMS_ACCEPTED_KEY = "license.terms_accepted"  # checkout metadata set by the storefront
 REFERENCE_KEY = "license.reference"  # PO / reference / PI number, checkout metadata
 MAX_REFERENCE_LENGTH = 64
+# A reseller buying for a customer names them in checkout metadata (copied onto the order).
+END_CUSTOMER_KEYS = {
+    "license.end_customer_company": "company",
+    "license.end_customer_name": "name",
+    "license.end_customer_email": "email",
+    "license.end_customer_phone": "phone",
+}
+MAX_END_CUSTOMER_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -296,6 +304,34 @@ def revalidate_line(
     return intent
 
 
+def end_customer_from(metadata: Mapping[str, Any]) -> dict[str, str]:
+    """The end customer a reseller named in checkout (or order) metadata; LicenseError if a
+    value is too long or the email is not an email."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    found: dict[str, str] = {}
+    for key, name in END_CUSTOMER_KEYS.items():
+        value = str(metadata.get(key, "") or "").strip()
+        if not value:
+            continue
+        if len(value) > MAX_END_CUSTOMER_LENGTH or not value.isprintable():
+            raise LicenseError(
+                LicenseErrorCode.INVALID,
+                f"{key} takes at most {MAX_END_CUSTOMER_LENGTH} printable characters.",
+                "metadata",
+            )
+        found[name] = value
+    if "email" in found:
+        try:
+            validate_email(found["email"])
+        except ValidationError:
+            raise LicenseError(
+                LicenseErrorCode.INVALID, "license.end_customer_email is not an email.", "metadata"
+            ) from None
+    return found
+
+
 def check_checkout_requirements(metadata: Mapping[str, Any], conf: LicenseSettings) -> str:
     """Terms acceptance and reference number, when the merchant requires them. Returns the
     (validated) reference, or ''."""
@@ -315,6 +351,7 @@ def check_checkout_requirements(metadata: Mapping[str, Any], conf: LicenseSettin
             f"A reference number has at most {MAX_REFERENCE_LENGTH} characters.",
             "metadata",
         )
+    end_customer_from(metadata)
     if conf.require_reference and not reference:
         raise LicenseError(
             LicenseErrorCode.REFERENCE_REQUIRED,

@@ -37,6 +37,7 @@ from .checkout_lines import (
     LineInput,
     LineIntent,
     check_checkout_requirements,
+    end_customer_from,
     line_quantity,
     prepare_line,
     revalidate_line,
@@ -542,6 +543,11 @@ def order_payload(
     if not lines:
         return None
     buyer = user_global_id(order.user_id) if order.user_id else ""
+    try:
+        end_customer = end_customer_from(order.metadata or {})
+    except LicenseError:  # checked at checkoutComplete; staff may have edited it since
+        logger.warning("Order %s: end-customer metadata is invalid and was left out", order.pk)
+        end_customer = {}
     return {
         "order_id": str(order.pk),
         "buyer_id": buyer,
@@ -550,6 +556,7 @@ def order_payload(
         "currency": order.currency,
         "paid": paid,
         "grace_days": grace_days,
+        "end_customer": end_customer,
     }
 
 

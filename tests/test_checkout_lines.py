@@ -282,3 +282,24 @@ def test_terms_and_reference_requirements():
         is LicenseErrorCode.INVALID
     )
     assert check_checkout_requirements({}, get_settings()) == ""
+
+
+def test_end_customer_details_from_checkout_metadata():
+    from saleor_license_plugin.checkout_lines import end_customer_from
+
+    metadata = {
+        "license.end_customer_company": " Acme GmbH ",
+        "license.end_customer_email": "it@acme.example",
+        "unrelated": "x",
+    }
+    assert end_customer_from(metadata) == {"company": "Acme GmbH", "email": "it@acme.example"}
+    assert end_customer_from({}) == {}
+    for bad in (
+        {"license.end_customer_email": "not-an-email"},
+        {"license.end_customer_name": "x" * 256},
+    ):
+        assert code_of(lambda bad=bad: end_customer_from(bad)) is LicenseErrorCode.INVALID
+        assert (
+            code_of(lambda bad=bad: check_checkout_requirements(bad, get_settings()))
+            is LicenseErrorCode.INVALID
+        )

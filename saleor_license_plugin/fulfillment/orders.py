@@ -88,11 +88,20 @@ def apply_order(order: OrderPayload, now: datetime | None = None) -> list[LineRe
     since checkout, say) is reported with its error code and does not stop the others."""
     now = now or timezone.now()
     results = []
-    for line in order.lines:
+    total = len(order.lines)
+    for position, line in enumerate(order.lines, start=1):
         intent = LineIntent(**line.intent)
         result = LineResult(line.line_id, intent.action)
         try:
             _apply_line(order, line, intent, result, now)
+            logger.info(
+                "Order %s: line %d/%d (%s) applied to %d license(s)",
+                order.order_id,
+                position,
+                total,
+                intent.action,
+                len(result.licenses),
+            )
         except LicenseError as exc:
             logger.error(
                 "License line %s of order %s could not be applied: %s",

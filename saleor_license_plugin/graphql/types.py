@@ -74,6 +74,19 @@ def add_ons(license: License) -> list[LicenseAddOn]:
     return found
 
 
+class LicenseEndCustomer(graphene.ObjectType):
+    company = graphene.String()
+    name = graphene.String()
+    email = graphene.String()
+    phone = graphene.String()
+
+    class Meta:
+        name = "LicenseEndCustomer"
+        description = (
+            "Who a reseller bought the license for (checkout metadata license.end_customer_*)."
+        )
+
+
 class LicenseType(graphene.ObjectType):
     key = graphene.String(
         description="The full key, grouped; only for the owner, their reseller and staff."
@@ -98,6 +111,7 @@ class LicenseType(graphene.ObjectType):
     owner_email = graphene.String()
     reseller_id = graphene.String()
     order_id = graphene.String(description="The order the license was issued for, if any.")
+    end_customer = graphene.Field(LicenseEndCustomer)
     created_at = graphene.DateTime(required=True)
     updated_at = graphene.DateTime(required=True)
 
@@ -105,6 +119,13 @@ class LicenseType(graphene.ObjectType):
         name = "License"
         interfaces = (relay.Node,)
         description = "A software license."
+
+    @staticmethod
+    def resolve_end_customer(root: License, info: Any) -> LicenseEndCustomer | None:
+        data = root.end_customer or {}
+        if not data:
+            return None
+        return LicenseEndCustomer(**{k: data.get(k) for k in ("company", "name", "email", "phone")})
 
     @staticmethod
     def resolve_key(root: License, info: Any) -> str | None:

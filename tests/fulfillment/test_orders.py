@@ -145,3 +145,14 @@ def test_fulfilment_task_emails_the_keys_once(mailoutbox, now):
     assert line["licenses"] == sorted(issued.values_list("pk", flat=True))
     assert not any(keys.normalize(lic.display_key()) in str(summary) for lic in issued)
     assert written == []
+
+
+def test_a_resellers_end_customer_is_kept_on_each_license(now):
+    customer = {"company": "Acme GmbH", "email": "it@acme.example"}
+    payload = order(
+        "o7", ALICE, [LineInput("pro-8", LineAction.NEW, quantity=2)], now, end_customer=customer
+    )
+    [result] = apply_order(payload, now=now)
+    assert [lic.end_customer for lic in License.objects.filter(pk__in=result.licenses)] == [
+        customer
+    ] * 2

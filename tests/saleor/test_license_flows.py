@@ -214,3 +214,47 @@ def test_line_prices_come_from_the_server(
         ],
     )
     assert checkout_total(user_api_client, checkout_id) == Decimal("840.00")  # 600 + 2 × 120
+
+
+LICENSE_QUERY = """
+query License($key: String!) {
+  license(key: $key) { edition endCustomer { company email } }
+}
+"""
+UPDATE_METADATA = """
+mutation Meta($id: ID!, $input: [MetadataInput!]!) {
+  updateMetadata(id: $id, input: $input) { errors { field code message } }
+}
+"""
+
+
+def test_a_reseller_names_the_end_customer(
+    license_plugin, license_products, plugin_api, user_api_client
+):
+    from saleor.graphql.tests.utils import get_graphql_content
+
+    checkout_id = create_checkout(user_api_client)
+    add_license_lines(
+        plugin_api,
+        checkout_id,
+        [{"variantId": gid("ProductVariant", license_products["pro-8"].pk), "action": "NEW"}],
+    )
+    get_graphql_content(
+        user_api_client.post_graphql(
+            UPDATE_METADATA,
+            {
+                "id": checkout_id,
+                "input": [
+                    {"key": "license.end_customer_company", "value": "Acme GmbH"},
+                    {"key": "license.end_customer_email", "value": "it@acme.example"},
+                ],
+            },
+        )
+    )
+    assert pay_and_complete(user_api_client, checkout_id)["errors"] == []
+    [license] = License.objects.all()
+    shown = plugin_api.post(LICENSE_QUERY, {"key": license.display_key()})["license"]
+    assert shown == {
+        "edition": "Professional",
+        "endCustomer": {"company": "Acme GmbH", "email": "it@acme.example"},
+    }
