@@ -23,7 +23,7 @@ from .payloads import LineInput, order
 ROOT = Path(__file__).resolve().parents[2]
 BUYER = Principal("user:worker-test", "")  # no email: this test is about licenses
 VISIBILITY = 4  # seconds; tests/celery_app.py reads it from VISIBILITY_TIMEOUT
-LINES, UNITS = 20, 15  # 300 licenses: seconds of work to kill the worker in the middle of
+LINES, UNITS = 20, 30  # 600 licenses: seconds of work to kill the worker in the middle of
 
 
 def broker_url():
@@ -77,7 +77,7 @@ def wait_for(predicate, seconds, what):
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
 
