@@ -243,6 +243,41 @@ def test_stripe_webhook_after_three_d_secure_creates_the_order_the_customer_gets
     assert stripe_get(localstripe, f"/v1/payment_intents/{data['id']}")["status"] == "succeeded"
 
 
+def test_stripe_capture_of_a_replaced_payment_is_refunded_not_kept(
+    stripe_gateway, license_products, plugin_api, user_api_client, localstripe, provider_webhooks
+):
+    """The customer leaves 3-D Secure half-way and pays again with a new payment (Saleor
+    deactivates the first); the first authentication then completes after all. Its capture
+    belongs to no checkout and no order: the money goes back, and nothing is issued for it."""
+    checkout_id = license_checkout(plugin_api, user_api_client, license_products)
+    create_payment(user_api_client, checkout_id, STRIPE_ID)
+    card = card_payment_method(localstripe, CARD_3DS)
+    data = complete_checkout(user_api_client, checkout_id, {"payment_method_id": card})[
+        "confirmationData"
+    ]
+    create_payment(user_api_client, checkout_id, STRIPE_ID)  # the replacement
+    first = Payment.objects.order_by("pk").first()
+    assert first is not None and not first.is_active
+    authenticate_intent(localstripe, data["id"], data["client_secret"], success=True)
+    obj = {"id": data["id"], "object": "payment_intent"}
+
+    body, response = deliver_stripe_event(provider_webhooks, "payment_intent.succeeded", obj)
+
+    assert response.status_code == 200
+    first.refresh_from_db()
+    assert first.charge_status == ChargeStatus.FULLY_REFUNDED
+    [refund] = stripe_get(localstripe, "/v1/refunds", payment_intent=data["id"])["data"]
+    assert refund["amount"] == 96000
+    assert not Order.objects.exists() and not License.objects.exists()
+    replay = provider_webhooks.post(
+        provider_webhooks.url(STRIPE_ID, "webhooks"),
+        body,
+        HTTP_STRIPE_SIGNATURE=stripe_signature(body),
+    )
+    assert replay.status_code == 200
+    assert len(stripe_get(localstripe, "/v1/refunds", payment_intent=data["id"])["data"]) == 1
+
+
 @pytest.mark.parametrize("stripe_settings", [{"automatic_payment_capture": False}])
 def test_stripe_authorized_webhook_creates_an_order_that_waits_for_capture(
     stripe_gateway,

@@ -18,6 +18,7 @@ from saleor.order.actions import order_charged, order_refunded, order_voided
 from saleor.order.fetch import fetch_order_info
 from saleor.payment import ChargeStatus, TransactionKind
 from saleor.payment import PaymentError as SaleorPaymentError
+from saleor.payment.gateway import payment_refund_or_void
 from saleor.payment.gateways.utils import get_supported_currencies
 from saleor.payment.interface import (
     GatewayConfig,
@@ -133,11 +134,15 @@ def apply_webhook_outcome(outcome: WebhookOutcome, gateway: str, channel_slug: s
                 )
             elif checkout is not None:
                 _complete_paid_checkout(checkout, payment, manager)
+            else:
+                _return_orphaned(payment, manager)
     elif outcome.action is WebhookAction.AUTHORIZE:
         if payment.charge_status in open_states and not _has(payment, TransactionKind.AUTH):
             _record(payment, TransactionKind.AUTH, outcome.reference, amount, currency)
             if not payment.order_id and checkout is not None:
                 _complete_paid_checkout(checkout, payment, manager)
+            elif not payment.order_id:
+                _return_orphaned(payment, manager)
     elif outcome.action is WebhookAction.PENDING:
         if payment.charge_status == ChargeStatus.NOT_CHARGED:
             _record(payment, TransactionKind.PENDING, outcome.reference, amount, currency)
@@ -165,6 +170,19 @@ def apply_webhook_outcome(outcome: WebhookOutcome, gateway: str, channel_slug: s
             provider=gateway.rsplit(".", 1)[-1],
             reference=outcome.reference,
         )
+
+
+def _return_orphaned(payment: Payment, manager: Any) -> None:
+    """Money taken for a payment that pays no checkout and no order (the customer replaced it,
+    or the checkout is gone) goes back: refunded if captured, voided if only authorized, as
+    Saleor's own Stripe webhooks do. Through the gateway's own refund/void, so it is
+    idempotent; a replayed notification finds the payment refunded and changes nothing."""
+    logger.warning(
+        "Provider took money for a payment with no checkout or order; returning it",
+        extra={"payment_id": payment.pk},
+    )
+    payment_refund_or_void(payment, manager, channel_slug=_channel_slug(payment))
+    payment.refresh_from_db()
 
 
 def _lock_paid_checkout(payment: Payment) -> Checkout | None:
