@@ -11,8 +11,8 @@ client address is hashed so cache dumps do not list visitors.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
-import weakref
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -100,17 +100,27 @@ def _increment(keys: list[tuple[str, int]]) -> list[int]:
     return [_increment_generic(cache, key, timeout) for key, timeout in keys]
 
 
-# One redis-py client per connection pool: Django's RedisCache builds a new client (and copies
-# ~80 response callbacks) on every call; clients are thread-safe and share the pool anyway.
-_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# One redis-py client, with its own connection pool, per process and cache configuration.
+# Django's RedisCache is no place to keep it: under ASGI every request gets a new cache object
+# with a new pool, so a client cached per cache object (or per pool) holds one Redis connection
+# per request forever (issue 16). The key is the cache's configuration, so there are as many
+# clients as configured Redis caches; redis-py clients are thread-safe, and a pool notices a
+# fork (prefork Celery, gunicorn) and opens fresh connections in the child.
+_clients: dict[tuple[str, ...], Any] = {}
+_clients_lock = threading.Lock()
 
 
 def _redis_client(cache: RedisCache) -> Any:
     backend = cast(Any, cache)._cache
-    pool = backend._get_connection_pool(write=True)
-    client = _clients.get(pool)
+    # Writes go to the first server (Django's own rule for ``write=True``).
+    key = (backend._servers[0], repr(sorted(backend._pool_options.items())))
+    client = _clients.get(key)
     if client is None:
-        client = _clients[pool] = backend._client(connection_pool=pool)
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                pool = backend._pool_class.from_url(backend._servers[0], **backend._pool_options)
+                client = _clients[key] = backend._client(connection_pool=pool)
     return client
 
 

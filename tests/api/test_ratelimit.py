@@ -116,3 +116,30 @@ def test_limits_work_on_caches_other_than_redis(settings):
     ratelimit.hit("local", "client", limit, now=1_700_000_041.0)
     with pytest.raises(ratelimit.RateLimited):
         ratelimit.hit("local", "client", limit, now=1_700_000_042.0)
+
+
+def test_a_new_cache_object_per_request_reuses_one_redis_client(settings, ratelimit_cache):
+    """Django keeps cache objects per thread and, under ASGI, per request context: each new one
+    has its own connection pool. Counting must still go through one client per process, or
+    every request leaks a Redis connection (issue 16). Each thread here is a new context."""
+    import threading
+
+    from django.core.cache import caches
+
+    set_limits(settings, verify_ip="100000/60")
+    admin = ratelimit_cache._cache.get_client(write=True)
+    limit = ratelimit.Limit(100000, 60)
+    ratelimit.hit("leak", "client", limit)
+    before = len(admin.client_list())
+    seen = set()
+
+    def one_request() -> None:
+        seen.add(id(caches["ratelimit"]))
+        ratelimit.hit("leak", "client", limit)
+
+    for _ in range(200):
+        thread = threading.Thread(target=one_request)
+        thread.start()
+        thread.join()
+    assert len(seen) > 1  # the contexts really had cache objects of their own
+    assert len(admin.client_list()) - before <= 1
