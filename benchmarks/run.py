@@ -111,9 +111,9 @@ def seed(count: int) -> tuple[str, list[tuple[str, str, str]]]:
     django.setup()
     from django.core.management import call_command
 
-    from saleor_license_plugin import activation, services
-    from saleor_license_plugin.catalog import EditionTerms
-    from saleor_license_plugin.keys import format_key
+    from saleor_license_plugin.licensing import activation, lifecycle
+    from saleor_license_plugin.licensing.catalog import EditionTerms
+    from saleor_license_plugin.licensing.keys import format_key
     from saleor_license_plugin.models import License
     from saleor_license_plugin.server.catalog import load_catalog
     from saleor_license_plugin.server.models import ApiToken
@@ -126,9 +126,9 @@ def seed(count: int) -> tuple[str, list[tuple[str, str, str]]]:
     for index in range(count):
         item = catalog.get(variants[index % len(variants)])
         assert item is not None and isinstance(item.terms, EditionTerms)
-        issued = services.issue_license(
+        issued = lifecycle.issue_license(
             terms=item.terms,
-            owner=services.Owner(user),
+            owner=lifecycle.Owner(user),
             product_code=item.variant_id,
             maintenance_years=1 if item.variant_id != "cloud-8" else 0,
         )

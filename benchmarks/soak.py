@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .run import HOST, RAISED_LIMITS, VERIFY, free_port, seed, wait_ready
+from benchmarks.run import HOST, RAISED_LIMITS, VERIFY, free_port, seed, wait_ready
 
 REDIS_DB = 12
 

@@ -8,4 +8,4 @@ class LicensePluginConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers system checks)
+        from saleor_license_plugin import checks  # noqa: F401  (registers system checks)

@@ -1,20 +1,29 @@
-"""Settings in one place.
+"""Settings in one place: every key, its type and default, the Django settings and the Dashboard.
 
-Values come from ``settings.SALEOR_LICENSE`` (a dict) with the defaults below; inside Saleor the
-plugin's Dashboard configuration is passed on top (see ``plugin.py``).
+Values come from ``settings.SALEOR_LICENSE`` (a dict) over :data:`DEFAULTS`. Inside Saleor the
+plugin's Dashboard form applies on top, per request (:func:`from_dashboard`, :func:`using`):
+a Dashboard field left empty keeps the Django setting, so a value set in Django is never
+silently replaced by a form default.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings as django_settings
+
+DEFAULT_RATE_LIMITS: dict[str, str | None] = {
+    "verify_ip": "60/60",
+    "verify_key": "20/60",
+    "activate_ip": "120/3600",
+    "activate_key": "30/3600",
+}
 
 DEFAULTS: dict[str, Any] = {
     # Secret for key digests and for encrypting keys at rest. Must never change once keys exist.
@@ -34,17 +43,13 @@ DEFAULTS: dict[str, Any] = {
     # checkoutComplete requires checkout metadata license.terms_accepted=true / license.reference.
     "REQUIRE_TERMS_ACCEPTANCE": False,
     "REQUIRE_REFERENCE": False,
-    # --- API and device activation (docs/api.md); read with api.options.option(NAME) ---
+    # Send the keys by email once an order is paid.
+    "SEND_KEY_EMAILS": True,
     # "off": anonymous verifyLicenseKey callers get PERMISSION_DENIED; "minimal": status and
     # expiries only (no owner, deployment or offers).
     "ANONYMOUS_VERIFICATION": "off",
     # "<count>/<seconds>" per client IP and per key digest; None or "" switches one off.
-    "RATE_LIMITS": {
-        "verify_ip": "60/60",
-        "verify_key": "20/60",
-        "activate_ip": "120/3600",
-        "activate_key": "30/3600",
-    },
+    "RATE_LIMITS": DEFAULT_RATE_LIMITS,
     "RATE_LIMIT_CACHE": "default",  # a Django cache alias: Redis in production
     # X-Forwarded-For hops added by trusted proxies (0: the peer address is the client).
     "TRUSTED_PROXY_HOPS": 0,
@@ -55,13 +60,18 @@ DEFAULTS: dict[str, Any] = {
     "MAX_REQUEST_BYTES": 64 * 1024,
     # Standalone server: the catalog JSON file (default: the packaged demo catalog).
     "CATALOG_FILE": None,
+    # Dotted path of the Celery tasks' host (what they need from Saleor); None: Saleor's when
+    # Saleor is installed, else none.
+    "TASK_HOST": None,
 }
+
+ANONYMOUS_MODES = ("off", "minimal")
 
 
 @dataclass(frozen=True)
 class LicenseSettings:
     key_secret: bytes
-    signing_key: str | None
+    signing_key: str | None = None
     min_years: int = 1
     max_years: int = 10
     prorate_upgrades: bool = True
@@ -72,7 +82,16 @@ class LicenseSettings:
     quote_ttl_minutes: int = 24 * 60
     require_terms_acceptance: bool = False
     require_reference: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    send_key_emails: bool = True
+    anonymous_verification: str = "off"
+    rate_limits: Mapping[str, str | None] = field(default_factory=lambda: DEFAULT_RATE_LIMITS)
+    rate_limit_cache: str = "default"
+    trusted_proxy_hops: int = 0
+    deactivation_limit: int = 3
+    deactivation_window_days: int = 30
+    max_request_bytes: int = 64 * 1024
+    catalog_file: str | None = None
+    task_host: str | None = None
 
     def with_overrides(self, **overrides: Any) -> LicenseSettings:
         return replace(self, **overrides)
@@ -88,24 +107,6 @@ def _key_secret(value: Any) -> bytes:
     ).digest()
 
 
-# Keys with a typed field in LicenseSettings; every other key travels in ``extra``.
-TYPED_KEYS = frozenset(
-    {
-        "KEY_SECRET",
-        "SIGNING_KEY",
-        "MIN_YEARS",
-        "MAX_YEARS",
-        "PRORATE_UPGRADES",
-        "UPGRADE_FLOOR_AMOUNT",
-        "UPGRADE_FLOOR_RATE",
-        "PENDING_PAYMENT_GRACE_DAYS",
-        "MAX_ACTIVATIONS",
-        "QUOTE_TTL_MINUTES",
-        "REQUIRE_TERMS_ACCEPTANCE",
-        "REQUIRE_REFERENCE",
-    }
-)
-
 _override: ContextVar[LicenseSettings | None] = ContextVar("saleor_license_settings", default=None)
 
 
@@ -118,11 +119,6 @@ def using(settings: LicenseSettings) -> Iterator[LicenseSettings]:
         yield settings
     finally:
         _override.reset(token)
-
-
-def overridden() -> LicenseSettings | None:
-    """The settings a host applied to this request with :func:`using`, if any."""
-    return _override.get()
 
 
 def get_settings() -> LicenseSettings:
@@ -146,5 +142,126 @@ def from_django_settings() -> LicenseSettings:
         quote_ttl_minutes=int(raw["QUOTE_TTL_MINUTES"]),
         require_terms_acceptance=bool(raw["REQUIRE_TERMS_ACCEPTANCE"]),
         require_reference=bool(raw["REQUIRE_REFERENCE"]),
-        extra={k: v for k, v in raw.items() if k not in TYPED_KEYS},
+        send_key_emails=bool(raw["SEND_KEY_EMAILS"]),
+        anonymous_verification=str(raw["ANONYMOUS_VERIFICATION"] or "off"),
+        rate_limits={**DEFAULT_RATE_LIMITS, **(raw["RATE_LIMITS"] or {})},
+        rate_limit_cache=str(raw["RATE_LIMIT_CACHE"]),
+        trusted_proxy_hops=int(raw["TRUSTED_PROXY_HOPS"] or 0),
+        deactivation_limit=int(raw["DEACTIVATION_LIMIT"]),
+        deactivation_window_days=int(raw["DEACTIVATION_WINDOW_DAYS"]),
+        max_request_bytes=int(raw["MAX_REQUEST_BYTES"]),
+        catalog_file=raw["CATALOG_FILE"] or None,
+        task_host=raw["TASK_HOST"] or None,
     )
+
+
+# --- the Dashboard form (Saleor's plugin configuration) ---------------------------------------
+# Every field is text; empty means "keep the Django setting". Booleans accept true/false, yes/no,
+# 1/0 (and real booleans from configurations saved by earlier versions).
+
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_bool(value: Any) -> bool | None:
+    """True/False, or None for empty; ValueError for anything else."""
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError("Enter true or false (or leave empty for the Django setting).")
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    """A finite decimal >= 0, or None for empty; ValueError otherwise."""
+    if _blank(value):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("Enter a decimal number, e.g. 0 or 0.25.") from None
+    if not number.is_finite() or number < 0:
+        raise ValueError("Enter a decimal number, e.g. 0 or 0.25.")
+    return number
+
+
+def parse_days(value: Any) -> int | None:
+    """A whole number >= 0, or None for empty; ValueError otherwise."""
+    if _blank(value):
+        return None
+    text = str(value).strip()
+    if not text.isdigit():
+        raise ValueError("Enter a whole number of days.")
+    return int(text)
+
+
+def parse_anonymous(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    mode = str(value).strip().lower()
+    if mode not in ANONYMOUS_MODES:
+        raise ValueError("Use 'off' or 'minimal'.")
+    return mode
+
+
+def parse_slugs(value: Any) -> frozenset[str]:
+    return frozenset(slug.strip() for slug in str(value or "").split(",") if slug.strip())
+
+
+# Dashboard field -> (LicenseSettings attribute, parser). ``signing_key`` is checked apart (PEM).
+DASHBOARD_FIELDS: dict[str, tuple[str, Any]] = {
+    "prorate_upgrades": ("prorate_upgrades", parse_bool),
+    "upgrade_floor_amount": ("upgrade_floor_amount", parse_decimal),
+    "upgrade_floor_rate": ("upgrade_floor_rate", parse_decimal),
+    "pending_payment_grace_days": ("pending_payment_grace_days", parse_days),
+    "send_key_emails": ("send_key_emails", parse_bool),
+    "require_terms_acceptance": ("require_terms_acceptance", parse_bool),
+    "require_reference": ("require_reference", parse_bool),
+    "anonymous_verification": ("anonymous_verification", parse_anonymous),
+}
+
+
+# The form as a new shop sees it: everything empty, so the Django settings apply.
+DASHBOARD_DEFAULTS: dict[str, Any] = {
+    "signing_key": "",
+    "default_channel": "",
+    **{name: "" for name in DASHBOARD_FIELDS},
+    "deployment_required_products": "",
+}
+
+
+def dashboard_errors(values: Mapping[str, Any]) -> dict[str, str]:
+    """Messages per field for a Dashboard form that cannot be applied (empty: it can)."""
+    errors = {}
+    for name, (_, parse) in DASHBOARD_FIELDS.items():
+        try:
+            parse(values.get(name))
+        except ValueError as error:
+            errors[name] = str(error)
+    return errors
+
+
+def from_dashboard(values: Mapping[str, Any], base: LicenseSettings) -> LicenseSettings:
+    """``base`` (the Django settings) with every non-empty Dashboard value applied. A value
+    that does not parse (saved before validation existed) keeps the Django setting."""
+    overrides: dict[str, Any] = {}
+    for name, (attribute, parse) in DASHBOARD_FIELDS.items():
+        try:
+            value = parse(values.get(name))
+        except ValueError:
+            continue
+        if value is not None:
+            overrides[attribute] = value
+    signing_key = str(values.get("signing_key") or "").strip()
+    if signing_key:
+        overrides["signing_key"] = signing_key
+    return base.with_overrides(**overrides)

@@ -1,5 +1,9 @@
 """Celery autodiscovery entry point (``app.autodiscover_tasks()`` imports ``<app>.tasks``)."""
 
-from .fulfillment.tasks import expire_due_task, fulfill_order, withdraw_order_task
+from saleor_license_plugin.fulfillment.tasks import (
+    expire_due_task,
+    fulfill_order,
+    withdraw_order_task,
+)
 
 __all__ = ["expire_due_task", "fulfill_order", "withdraw_order_task"]

@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from saleor_license_plugin.catalog import AddOnKind, AddOnTerms, EditionTerms, Term
-from saleor_license_plugin.entitlements import reset_signer_cache
-from saleor_license_plugin.services import Owner
+from saleor_license_plugin.licensing.catalog import AddOnKind, AddOnTerms, EditionTerms, Term
+from saleor_license_plugin.licensing.entitlements import reset_signer_cache
+from saleor_license_plugin.licensing.lifecycle import Owner
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 """A small catalog and helpers shared by the tests."""
 
-from saleor_license_plugin import services
-from saleor_license_plugin.host import StaticCatalog
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.ports import StaticCatalog
 
 
 def edition(vid, name, rank, capacity, price, **meta):
@@ -54,6 +54,6 @@ METADATA = {row["id"]: row["metadata"] for row in ROWS}
 
 def issue(vid, owner, now, catalog=None, **kw):
     item = (catalog or CATALOG).get(vid)
-    return services.issue_license(
+    return lifecycle.issue_license(
         terms=item.terms, owner=owner, product_code=vid, now=now, **kw
     ).license

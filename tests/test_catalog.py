@@ -2,8 +2,14 @@ from decimal import Decimal
 
 import pytest
 
-from saleor_license_plugin.catalog import AddOnKind, AddOnTerms, EditionTerms, Term, parse_terms
-from saleor_license_plugin.errors import CatalogError, LicenseErrorCode
+from saleor_license_plugin.licensing.catalog import (
+    AddOnKind,
+    AddOnTerms,
+    EditionTerms,
+    Term,
+    parse_terms,
+)
+from saleor_license_plugin.licensing.errors import CatalogError, LicenseErrorCode
 
 
 def test_ordinary_products_are_not_license_products():

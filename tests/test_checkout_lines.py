@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from saleor_license_plugin import services
-from saleor_license_plugin.checkout_lines import (
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.checkout_lines import (
     INTENT_KEY,
     LineFacts,
     LineInput,
@@ -14,12 +15,10 @@ from saleor_license_plugin.checkout_lines import (
     prepare_line,
     revalidate_line,
 )
-from saleor_license_plugin.conf import get_settings
-from saleor_license_plugin.errors import LicenseError, LicenseErrorCode
-from saleor_license_plugin.host import MANAGE_ORDERS, Principal, StaticCatalog
-from saleor_license_plugin.pricing import LineAction
-
-from .factories import CATALOG, ROWS, issue
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.ports import MANAGE_ORDERS, Principal, StaticCatalog
+from saleor_license_plugin.licensing.pricing import LineAction
+from tests.factories import CATALOG, ROWS, issue
 
 pytestmark = pytest.mark.django_db
 ALICE = Principal("user:alice", "alice@example.com")
@@ -60,7 +59,7 @@ def test_new_line_round_trips_and_revalidates(now):
 
 
 def test_upgrade_line_for_someone_elses_key_looks_like_an_unknown_key(alice, now):
-    from saleor_license_plugin import keys
+    from saleor_license_plugin.licensing import keys
 
     license = issue("pro-8", alice, now)
     answers = []
@@ -73,7 +72,7 @@ def test_upgrade_line_for_someone_elses_key_looks_like_an_unknown_key(alice, now
 
 
 def test_renewals_must_use_the_licenses_own_edition(now, alice):
-    from .factories import edition
+    from tests.factories import edition
 
     catalog = StaticCatalog.from_dicts(
         [*ROWS, edition("cloud-16", "Cloud", 1, 16, "200", **{"license.term": "annual"})]
@@ -136,7 +135,7 @@ def test_intent_moved_to_another_license_key_is_refused(alice, now):
     )
     swapped = replace(intent, license_id=other.pk)  # re-sealed by someone who knows the secret
     assert revalidate_line(facts(swapped), ALICE, CATALOG, now) == swapped  # same revision: fine
-    services.upgrade_license(other.pk, target=CATALOG.get("ent-8").terms, now=now)
+    lifecycle.upgrade_license(other.pk, target=CATALOG.get("ent-8").terms, now=now)
     assert (
         code_of(lambda: revalidate_line(facts(swapped), ALICE, CATALOG, now))
         is LicenseErrorCode.STALE_QUOTE
@@ -151,7 +150,7 @@ def test_license_changed_since_quote_is_stale(alice, now):
         CATALOG,
         now,
     )
-    services.renew_maintenance(license.pk, years=1, now=now)
+    lifecycle.renew_maintenance(license.pk, years=1, now=now)
     assert (
         code_of(lambda: revalidate_line(facts(intent), ALICE, CATALOG, now))
         is LicenseErrorCode.STALE_QUOTE
@@ -175,9 +174,9 @@ def test_quote_expires_and_price_changes_are_stale(alice, now):
 
 
 def test_deployment_rules(alice, bob, now):
-    mine = services.create_deployment(name="HQ", owner_id=alice.user_id)
-    theirs = services.create_deployment(name="Bob HQ", owner_id=bob.user_id)
-    other_mine = services.create_deployment(name="Branch", owner_id=alice.user_id)
+    mine = lifecycle.create_deployment(name="HQ", owner_id=alice.user_id)
+    theirs = lifecycle.create_deployment(name="Bob HQ", owner_id=bob.user_id)
+    other_mine = lifecycle.create_deployment(name="Branch", owner_id=alice.user_id)
     assert (
         code_of(
             lambda: prepare_line(
@@ -220,7 +219,7 @@ def test_deployment_rules(alice, bob, now):
         CATALOG,
         now,
     )
-    services.bind_deployment(free.pk, mine, now=now)
+    lifecycle.bind_deployment(free.pk, mine, now=now)
     assert code_of(lambda: revalidate_line(facts(intent), ALICE, CATALOG, now)) in (
         LicenseErrorCode.STALE_QUOTE,
         LicenseErrorCode.DEPLOYMENT_BINDING_LOCKED,
@@ -285,7 +284,7 @@ def test_terms_and_reference_requirements():
 
 
 def test_end_customer_details_from_checkout_metadata():
-    from saleor_license_plugin.checkout_lines import end_customer_from
+    from saleor_license_plugin.licensing.checkout_lines import end_customer_from
 
     metadata = {
         "license.end_customer_company": " Acme GmbH ",

@@ -1,22 +1,101 @@
+"""Settings in one place: Django settings, a host's per-request override, the Dashboard form."""
+
+from decimal import Decimal
+
+import pytest
+
 from saleor_license_plugin import conf
-from saleor_license_plugin.api.options import option
 
 
-def test_a_hosts_per_request_settings_reach_every_option(settings):
-    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "ANONYMOUS_VERIFICATION": "off"}
-    assert option("ANONYMOUS_VERIFICATION") == "off"
-    dashboard = conf.from_django_settings().with_overrides(
-        extra={**conf.from_django_settings().extra, "ANONYMOUS_VERIFICATION": "minimal"},
-        require_reference=True,
-    )
-    with conf.using(dashboard):
-        assert option("ANONYMOUS_VERIFICATION") == "minimal"
-        assert conf.get_settings().require_reference is True
-    assert option("ANONYMOUS_VERIFICATION") == "off"
-    assert conf.get_settings().require_reference is False
+def test_a_hosts_per_request_settings_reach_every_reader(settings):
+    assert conf.get_settings().anonymous_verification == "off"
+    override = conf.from_django_settings().with_overrides(anonymous_verification="minimal")
+    with conf.using(override):
+        assert conf.get_settings().anonymous_verification == "minimal"
+    assert conf.get_settings().anonymous_verification == "off"
 
 
-def test_untyped_keys_travel_in_extra(settings):
-    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "RATE_LIMITS": {"verify": "5/m"}}
-    extra = conf.from_django_settings().extra
-    assert extra["RATE_LIMITS"] == {"verify": "5/m"} and "KEY_SECRET" not in extra
+def test_every_documented_key_is_typed(settings):
+    settings.SALEOR_LICENSE = {
+        **settings.SALEOR_LICENSE,
+        "RATE_LIMITS": {"verify_ip": "5/60"},
+        "TASK_HOST": "my.Host",
+        "TRUSTED_PROXY_HOPS": "1",
+    }
+    typed = conf.from_django_settings()
+    # A partial RATE_LIMITS keeps the other defaults (it used to switch them off).
+    assert typed.rate_limits["verify_ip"] == "5/60"
+    assert typed.rate_limits["activate_key"] == conf.DEFAULT_RATE_LIMITS["activate_key"]
+    assert typed.task_host == "my.Host" and typed.trusted_proxy_hops == 1
+    fields = {name.upper() for name in conf.LicenseSettings.__dataclass_fields__}
+    assert fields == set(conf.DEFAULTS)
+
+
+def test_dashboard_defaults_keep_the_django_settings(settings):
+    """The bug: inside Saleor the Dashboard's defaults always replaced PRORATE_UPGRADES and the
+    upgrade floors, so those Django settings did nothing."""
+    settings.SALEOR_LICENSE = {
+        **settings.SALEOR_LICENSE,
+        "PRORATE_UPGRADES": False,
+        "UPGRADE_FLOOR_AMOUNT": "15",
+        "UPGRADE_FLOOR_RATE": "0.25",
+        "REQUIRE_REFERENCE": True,
+        "ANONYMOUS_VERIFICATION": "minimal",
+    }
+    base = conf.from_django_settings()
+    applied = conf.from_dashboard(conf.DASHBOARD_DEFAULTS, base)
+    assert applied == base
+
+
+def test_dashboard_values_apply_on_top(settings):
+    base = conf.from_django_settings()
+    values = {
+        **conf.DASHBOARD_DEFAULTS,
+        "prorate_upgrades": "false",
+        "upgrade_floor_amount": "10.50",
+        "pending_payment_grace_days": "14",
+        "send_key_emails": False,  # a real boolean, as saved by earlier versions
+        "require_terms_acceptance": "yes",
+        "anonymous_verification": "minimal",
+        "signing_key": "  PEM  ",
+    }
+    applied = conf.from_dashboard(values, base)
+    assert applied.prorate_upgrades is False
+    assert applied.upgrade_floor_amount == Decimal("10.50")
+    assert applied.pending_payment_grace_days == 14
+    assert applied.send_key_emails is False
+    assert applied.require_terms_acceptance is True
+    assert applied.anonymous_verification == "minimal"
+    assert applied.signing_key == "PEM"
+    assert applied.key_secret == base.key_secret
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("prorate_upgrades", "maybe"),
+        ("upgrade_floor_amount", "-1"),
+        ("upgrade_floor_amount", "NaN"),
+        ("upgrade_floor_rate", "ten"),
+        ("pending_payment_grace_days", "1.5"),
+        ("pending_payment_grace_days", "-3"),
+        ("anonymous_verification", "full"),
+    ],
+)
+def test_bad_dashboard_values_are_reported_per_field(field, value):
+    assert set(conf.dashboard_errors({field: value})) == {field}
+
+
+def test_a_bad_saved_value_keeps_the_django_setting():
+    base = conf.from_django_settings()
+    assert conf.from_dashboard({"upgrade_floor_rate": "ten"}, base) == base
+
+
+def test_deployment_products_are_a_comma_separated_list():
+    assert conf.parse_slugs(" a, b ,,c ") == frozenset({"a", "b", "c"})
+    assert conf.parse_slugs(None) == frozenset()
+
+
+def test_every_dashboard_field_has_a_default_and_every_default_is_empty():
+    assert set(conf.DASHBOARD_FIELDS) <= set(conf.DASHBOARD_DEFAULTS)
+    assert all(value == "" for value in conf.DASHBOARD_DEFAULTS.values())

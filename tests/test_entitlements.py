@@ -5,8 +5,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from saleor_license_plugin import entitlements, services
-from saleor_license_plugin.device_verify import EntitlementInvalid, verify_entitlement
+from saleor_license_plugin.licensing import entitlements, lifecycle
+from saleor_license_plugin.licensing.device_verify import EntitlementInvalid, verify_entitlement
 from saleor_license_plugin.models import SigningKey
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ def trusted(signer):
 
 
 def test_device_verifies_a_signed_license(pro8, alice, now):
-    license = services.issue_license(terms=pro8, owner=alice, maintenance_years=1, now=now).license
+    license = lifecycle.issue_license(terms=pro8, owner=alice, maintenance_years=1, now=now).license
     signer = entitlements.get_signer()
     document = entitlements.sign_license(license, now)
     claims = verify_entitlement(json.dumps(document), trusted(signer))
@@ -29,7 +29,7 @@ def test_device_verifies_a_signed_license(pro8, alice, now):
 
 
 def test_tampered_payload_does_not_verify(pro8, alice, now):
-    license = services.issue_license(terms=pro8, owner=alice, now=now).license
+    license = lifecycle.issue_license(terms=pro8, owner=alice, now=now).license
     document = entitlements.sign_license(license, now)
     claims = json.loads(entitlements.b64u_decode(document["payload"]))
     claims["capacity"] = 64
@@ -77,7 +77,7 @@ def test_generated_key_is_created_once_and_sealed():
 def test_configured_key_wins_and_rotation_keeps_old_documents_verifiable(
     settings, pro8, alice, now
 ):
-    license = services.issue_license(terms=pro8, owner=alice, now=now).license
+    license = lifecycle.issue_license(terms=pro8, owner=alice, now=now).license
     old = Ed25519PrivateKey.generate()
     pem = old.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

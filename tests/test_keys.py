@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from saleor_license_plugin import keys
-from saleor_license_plugin.errors import LicenseErrorCode, MalformedKey
+from saleor_license_plugin.licensing import keys
+from saleor_license_plugin.licensing.errors import LicenseErrorCode, MalformedKey
 
 SECRET = b"k" * 32
 

@@ -3,12 +3,11 @@ from decimal import Decimal
 
 import pytest
 
-from saleor_license_plugin import services
-from saleor_license_plugin.errors import LicenseError, LicenseErrorCode
-from saleor_license_plugin.offers import LineRequest, offers_for, quote_line
-from saleor_license_plugin.pricing import LineAction, Money
-
-from .factories import CATALOG, issue
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.offers import LineRequest, offers_for, quote_line
+from saleor_license_plugin.licensing.pricing import LineAction, Money
+from tests.factories import CATALOG, issue
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +46,7 @@ def test_term_license_offers_renewal_and_co_termed_expansion(alice, now):
 
 def test_suspended_and_revoked_licenses_offer_nothing(alice, now):
     license = issue("pro-8", alice, now, maintenance_years=1)
-    services.suspend_license(license.pk, now=now)
+    lifecycle.suspend_license(license.pk, now=now)
     license.refresh_from_db()
     offers = offers_for(license, CATALOG, now)
     assert offers.actions == ()

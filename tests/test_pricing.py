@@ -5,9 +5,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from saleor_license_plugin.catalog import AddOnKind, AddOnTerms, EditionTerms, Term
-from saleor_license_plugin.errors import LicenseError, LicenseErrorCode
-from saleor_license_plugin.pricing import (
+from saleor_license_plugin.licensing.catalog import AddOnKind, AddOnTerms, EditionTerms, Term
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.pricing import (
     LineAction,
     Money,
     UpgradePolicy,

@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from saleor_license_plugin import keys, services
-from saleor_license_plugin.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing import keys, lifecycle
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.lifecycle import OrderLineRef
 from saleor_license_plugin.models import (
     AppendOnlyError,
     License,
@@ -13,14 +14,13 @@ from saleor_license_plugin.models import (
     LicenseKind,
     LicenseStatus,
 )
-from saleor_license_plugin.services import OrderLineRef
 
 pytestmark = pytest.mark.django_db
 LINE = OrderLineRef(order_id="order:1", line_id="line:1")
 
 
 def issue(terms, owner, **kw):
-    return services.issue_license(terms=terms, owner=owner, **kw)
+    return lifecycle.issue_license(terms=terms, owner=owner, **kw)
 
 
 def codes(excinfo):
@@ -31,7 +31,7 @@ def test_issue_creates_a_findable_license_and_an_event(pro8, alice, now):
     issued = issue(pro8, alice, order_line=LINE, maintenance_years=2, now=now, currency="EUR")
     assert issued.created and issued.key
     license = issued.license
-    assert services.find_by_key(keys.format_key(issued.key).lower()) == license
+    assert lifecycle.find_by_key(keys.format_key(issued.key).lower()) == license
     assert license.display_key() == keys.format_key(issued.key)
     assert issued.key not in (license.key_digest + license.key_sealed)
     assert license.status == LicenseStatus.ACTIVE and license.is_perpetual
@@ -91,10 +91,10 @@ def test_leap_day_renewal_lands_on_28_february(annual8, alice):
 
 def test_upgrade_keeps_expiries_and_bumps_revision(pro8, pro16, alice, now):
     license = issue(pro8, alice, maintenance_years=1, now=now).license
-    upgraded = services.upgrade_license(license.pk, target=pro16, order_line=LINE, now=now)
+    upgraded = lifecycle.upgrade_license(license.pk, target=pro16, order_line=LINE, now=now)
     assert (upgraded.capacity, upgraded.revision) == (16, 2)
     assert upgraded.maintenance_expires_at == license.maintenance_expires_at
-    again = services.upgrade_license(license.pk, target=pro16, order_line=LINE, now=now)
+    again = lifecycle.upgrade_license(license.pk, target=pro16, order_line=LINE, now=now)
     assert again.revision == 2 and license.events.filter(action="upgraded").count() == 1
     event = license.events.get(action="upgraded")
     assert (event.before["capacity"], event.after["capacity"]) == (8, 16)
@@ -103,37 +103,37 @@ def test_upgrade_keeps_expiries_and_bumps_revision(pro8, pro16, alice, now):
 def test_upgrade_refusals(pro8, pro16, std8, alice, now):
     license = issue(pro16, alice, now=now).license
     with pytest.raises(LicenseError) as info:
-        services.upgrade_license(license.pk, target=pro8, now=now)
+        lifecycle.upgrade_license(license.pk, target=pro8, now=now)
     assert codes(info) is LicenseErrorCode.DOWNGRADE_NOT_ALLOWED
     with pytest.raises(LicenseError) as info:
-        services.upgrade_license(license.pk, target=std8, now=now)
+        lifecycle.upgrade_license(license.pk, target=std8, now=now)
     assert codes(info) is LicenseErrorCode.DOWNGRADE_NOT_ALLOWED
-    services.revoke_license(license.pk, now=now)
+    lifecycle.revoke_license(license.pk, now=now)
     with pytest.raises(LicenseError) as info:
-        services.upgrade_license(license.pk, target=pro16, now=now)
+        lifecycle.upgrade_license(license.pk, target=pro16, now=now)
     assert codes(info) is LicenseErrorCode.LICENSE_REVOKED
     with pytest.raises(LicenseError) as info:
-        services.upgrade_license(999_999, target=pro16, now=now)
+        lifecycle.upgrade_license(999_999, target=pro16, now=now)
     assert codes(info) is LicenseErrorCode.NOT_FOUND
 
 
 def test_one_order_line_cannot_apply_to_two_licenses(pro8, pro16, alice, now):
     a = issue(pro8, alice, now=now).license
     b = issue(pro8, alice, now=now).license
-    services.upgrade_license(a.pk, target=pro16, order_line=LINE, now=now)
+    lifecycle.upgrade_license(a.pk, target=pro16, order_line=LINE, now=now)
     with pytest.raises(LicenseError) as info:
-        services.upgrade_license(b.pk, target=pro16, order_line=LINE, now=now)
+        lifecycle.upgrade_license(b.pk, target=pro16, order_line=LINE, now=now)
     assert codes(info) is LicenseErrorCode.IDEMPOTENCY_CONFLICT
     assert License.objects.get(pk=b.pk).capacity == 8
 
 
 def test_renew_extends_from_expiry_or_from_now_when_lapsed(annual8, alice, now):
     license = issue(annual8, alice, now=now).license  # expires 2027-03-01
-    renewed = services.renew_license(license.pk, years=2, now=now)
+    renewed = lifecycle.renew_license(license.pk, years=2, now=now)
     assert renewed.term_expires_at == datetime(2029, 3, 1, 12, tzinfo=UTC)
     later = datetime(2030, 6, 1, tzinfo=UTC)
     License.objects.filter(pk=license.pk).update(status=LicenseStatus.EXPIRED)
-    revived = services.renew_license(license.pk, years=1, now=later)
+    revived = lifecycle.renew_license(license.pk, years=1, now=later)
     assert revived.term_expires_at == datetime(2031, 6, 1, tzinfo=UTC)
     assert revived.status == LicenseStatus.ACTIVE
 
@@ -141,7 +141,7 @@ def test_renew_extends_from_expiry_or_from_now_when_lapsed(annual8, alice, now):
 @pytest.mark.parametrize("years", [0, 100, -1])
 def test_renew_years_out_of_bounds(annual8, alice, now, years):
     license = issue(annual8, alice, now=now).license
-    for renew in (services.renew_license, services.renew_maintenance):
+    for renew in (lifecycle.renew_license, lifecycle.renew_maintenance):
         with pytest.raises(LicenseError) as info:
             renew(license.pk, years=years, now=now)
         assert codes(info) is LicenseErrorCode.INVALID_YEARS
@@ -150,45 +150,49 @@ def test_renew_years_out_of_bounds(annual8, alice, now, years):
 def test_perpetual_licenses_renew_maintenance_not_term(pro8, alice, now):
     license = issue(pro8, alice, now=now).license
     with pytest.raises(LicenseError) as info:
-        services.renew_license(license.pk, years=1, now=now)
+        lifecycle.renew_license(license.pk, years=1, now=now)
     assert codes(info) is LicenseErrorCode.NOT_RENEWABLE
-    renewed = services.renew_maintenance(license.pk, years=3, now=now)
+    renewed = lifecycle.renew_maintenance(license.pk, years=3, now=now)
     assert renewed.maintenance_expires_at == datetime(2029, 3, 1, 12, tzinfo=UTC)
     assert not license.events.filter(action="renewed").exists()
 
 
 def test_expansion_adds_units_and_services_co_termed(annual8, extensions, hot_standby, alice, now):
     license = issue(annual8, alice, now=now).license
-    services.expand_license(license.pk, add_on=extensions, quantity=2, now=now)
-    services.expand_license(license.pk, add_on=extensions, quantity=1, now=now)
-    expanded = services.expand_license(license.pk, add_on=hot_standby, quantity=1, now=now)
+    lifecycle.expand_license(license.pk, add_on=extensions, quantity=2, now=now)
+    lifecycle.expand_license(license.pk, add_on=extensions, quantity=1, now=now)
+    expanded = lifecycle.expand_license(license.pk, add_on=hot_standby, quantity=1, now=now)
     assert expanded.add_ons["extensions"]["quantity"] == 30
     assert expanded.add_ons["hot_standby"]["expires_at"] == license.term_expires_at.isoformat()
     with pytest.raises(LicenseError) as info:
-        services.expand_license(license.pk, add_on=hot_standby, quantity=1, now=now)
+        lifecycle.expand_license(license.pk, add_on=hot_standby, quantity=1, now=now)
     assert codes(info) is LicenseErrorCode.ADD_ON_ALREADY_ACTIVE
 
 
 def test_suspended_licenses_cannot_be_expanded_until_reinstated(pro8, extensions, alice, now):
     license = issue(pro8, alice, now=now).license
-    services.suspend_license(license.pk, reason="chargeback", now=now)
+    lifecycle.suspend_license(license.pk, reason="chargeback", now=now)
     with pytest.raises(LicenseError) as info:
-        services.expand_license(license.pk, add_on=extensions, quantity=1, now=now)
+        lifecycle.expand_license(license.pk, add_on=extensions, quantity=1, now=now)
     assert codes(info) is LicenseErrorCode.LICENSE_NOT_ACTIVE
     with pytest.raises(LicenseError) as info:
-        services.suspend_license(license.pk, now=now)
+        lifecycle.suspend_license(license.pk, now=now)
     assert codes(info) is LicenseErrorCode.INVALID_TRANSITION
-    assert services.reinstate_license(license.pk, now=now).status == LicenseStatus.ACTIVE
-    services.expand_license(license.pk, add_on=extensions, quantity=1, now=now)
+    assert lifecycle.reinstate_license(license.pk, now=now).status == LicenseStatus.ACTIVE
+    lifecycle.expand_license(license.pk, add_on=extensions, quantity=1, now=now)
 
 
 def test_revocation_is_final(pro8, alice, now):
     license = issue(pro8, alice, now=now).license
-    services.revoke_license(license.pk, reason="refund", order_line=LINE, now=now)
-    services.revoke_license(
+    lifecycle.revoke_license(license.pk, reason="refund", order_line=LINE, now=now)
+    lifecycle.revoke_license(
         license.pk, reason="refund", order_line=LINE, now=now
     )  # replayed: no-op
-    for change in (services.reinstate_license, services.suspend_license, services.revoke_license):
+    for change in (
+        lifecycle.reinstate_license,
+        lifecycle.suspend_license,
+        lifecycle.revoke_license,
+    ):
         with pytest.raises(LicenseError) as info:
             change(license.pk, now=now)
         assert codes(info) is LicenseErrorCode.LICENSE_REVOKED
@@ -204,23 +208,23 @@ def test_pending_payment_license_becomes_active_when_paid(pro8, alice, now):
         now=now,
     ).license
     assert license.status == LicenseStatus.PENDING_PAYMENT
-    paid = services.mark_paid(license.pk, now=now)
+    paid = lifecycle.mark_paid(license.pk, now=now)
     assert paid.status == LicenseStatus.ACTIVE and paid.pending_payment_until is None
 
 
 def test_deployment_binding(pro8, alice, bob, now):
-    mine = services.create_deployment(name="HQ PBX", owner_id=alice.user_id)
-    theirs = services.create_deployment(name="Bob's PBX", owner_id=bob.user_id)
-    other_mine = services.create_deployment(name="Branch PBX", owner_id=alice.user_id)
+    mine = lifecycle.create_deployment(name="HQ PBX", owner_id=alice.user_id)
+    theirs = lifecycle.create_deployment(name="Bob's PBX", owner_id=bob.user_id)
+    other_mine = lifecycle.create_deployment(name="Branch PBX", owner_id=alice.user_id)
     license = issue(pro8, alice, now=now).license
     with pytest.raises(LicenseError) as info:
-        services.bind_deployment(license.pk, theirs, now=now)
+        lifecycle.bind_deployment(license.pk, theirs, now=now)
     assert codes(info) is LicenseErrorCode.DEPLOYMENT_NOT_OWNED
-    bound = services.bind_deployment(license.pk, mine, now=now)
+    bound = lifecycle.bind_deployment(license.pk, mine, now=now)
     assert bound.deployment == mine
-    assert services.bind_deployment(license.pk, mine, now=now).revision == bound.revision  # no-op
+    assert lifecycle.bind_deployment(license.pk, mine, now=now).revision == bound.revision  # no-op
     with pytest.raises(LicenseError) as info:
-        services.bind_deployment(license.pk, other_mine, now=now)
+        lifecycle.bind_deployment(license.pk, other_mine, now=now)
     assert codes(info) is LicenseErrorCode.DEPLOYMENT_BINDING_LOCKED
     assert License.objects.get(pk=license.pk).deployment == mine
 
@@ -232,7 +236,7 @@ def test_products_that_need_a_deployment(pro8, alice, bob, now):
     with pytest.raises(LicenseError) as info:
         issue(needs, alice, now=now)
     assert codes(info) is LicenseErrorCode.DEPLOYMENT_REQUIRED
-    theirs = services.create_deployment(name="Bob's", owner_id=bob.user_id)
+    theirs = lifecycle.create_deployment(name="Bob's", owner_id=bob.user_id)
     with pytest.raises(LicenseError) as info:
         issue(needs, alice, deployment=theirs, now=now)
     assert codes(info) is LicenseErrorCode.DEPLOYMENT_NOT_OWNED
@@ -242,7 +246,7 @@ def test_products_that_need_a_deployment(pro8, alice, bob, now):
 @pytest.mark.parametrize("name", ["", "   ", "x" * 256])
 def test_deployment_names(name):
     with pytest.raises(LicenseError) as info:
-        services.create_deployment(name=name, owner_id="u")
+        lifecycle.create_deployment(name=name, owner_id="u")
     assert codes(info) is LicenseErrorCode.INVALID
 
 
@@ -260,7 +264,7 @@ def test_events_are_append_only(pro8, alice, now):
 
 
 def test_unknown_key_finds_nothing_and_malformed_key_raises():
-    assert services.find_by_key(keys.format_key(keys.generate())) is None
+    assert lifecycle.find_by_key(keys.format_key(keys.generate())) is None
     with pytest.raises(LicenseError) as info:
-        services.find_by_key("ABC")
+        lifecycle.find_by_key("ABC")
     assert codes(info) is LicenseErrorCode.MALFORMED_KEY

@@ -1,7 +1,7 @@
 """What the tasks need from whoever hosts them, found by dotted path so this package never
-imports Saleor: inside Saleor, ``plugin.SaleorTaskHost`` (database writer access as Saleor's
-Celery guard requires, results into order-line private metadata); elsewhere a host that does
-nothing extra. ``SALEOR_LICENSE["TASK_HOST"]`` names another."""
+imports Saleor: inside Saleor, ``saleor_host.orders.SaleorTaskHost`` (database writer access
+as Saleor's Celery guard requires, results into order-line private metadata); elsewhere a
+host that does nothing extra. ``SALEOR_LICENSE["TASK_HOST"]`` names another."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any, Protocol
 from django.apps import apps
 from django.utils.module_loading import import_string
 
-from ..conf import get_settings
+from saleor_license_plugin.conf import get_settings
 
-SALEOR_TASK_HOST = "saleor_license_plugin.plugin.SaleorTaskHost"
+SALEOR_TASK_HOST = "saleor_license_plugin.saleor_host.orders.SaleorTaskHost"
 
 
 class TaskHost(Protocol):
@@ -31,7 +31,7 @@ class PlainHost:
 
 
 def task_host() -> TaskHost:
-    path = get_settings().extra.get("TASK_HOST")
+    path = get_settings().task_host
     if not path and apps.is_installed("saleor.core"):
         path = SALEOR_TASK_HOST
     return import_string(path)() if path else PlainHost()

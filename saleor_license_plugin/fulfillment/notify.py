@@ -18,8 +18,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..models import License, LicenseEvent
-from .orders import LineResult, OrderPayload
+from saleor_license_plugin.fulfillment.orders import LineResult, OrderPayload
+from saleor_license_plugin.models import License, LicenseEvent
 
 logger = logging.getLogger(__name__)
 EMAILED = "keys_emailed"

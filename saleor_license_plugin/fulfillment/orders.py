@@ -18,13 +18,13 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import services
-from ..catalog import AddOnTerms, EditionTerms, parse_terms
-from ..checkout_lines import LineIntent
-from ..errors import LicenseError, LicenseErrorCode
-from ..models import Deployment, License, LicenseEvent, LicenseStatus
-from ..pricing import LineAction
-from ..services import Action, OrderLineRef, Owner
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, parse_terms
+from saleor_license_plugin.licensing.checkout_lines import LineIntent
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.lifecycle import Action, OrderLineRef, Owner
+from saleor_license_plugin.licensing.pricing import LineAction
+from saleor_license_plugin.models import Deployment, License, LicenseEvent, LicenseStatus
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def _apply_line(
         owner = Owner(order.buyer_id, order.email, order.reseller_id, order.end_customer)
         pending = not order.paid
         for unit in range(intent.quantity):
-            issued = services.issue_license(
+            issued = lifecycle.issue_license(
                 terms=terms,
                 owner=owner,
                 product_code=intent.variant_id,
@@ -148,7 +148,7 @@ def _apply_line(
             )
             license = issued.license
             if order.paid and license.status == LicenseStatus.PENDING_PAYMENT:
-                license = services.mark_paid(
+                license = lifecycle.mark_paid(
                     license.pk, idempotency_key=ref.key("paid", unit), actor=actor, now=now
                 )
             result.licenses.append(license.pk)
@@ -161,7 +161,7 @@ def _apply_line(
     if action is LineAction.UPGRADE:
         if not isinstance(terms, EditionTerms):
             raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.")
-        services.upgrade_license(
+        lifecycle.upgrade_license(
             license_id,
             target=terms,
             product_code=intent.variant_id,
@@ -170,20 +170,22 @@ def _apply_line(
             now=now,
         )
     elif action is LineAction.RENEW_LICENSE:
-        services.renew_license(license_id, years=intent.years, order_line=ref, actor=actor, now=now)
+        lifecycle.renew_license(
+            license_id, years=intent.years, order_line=ref, actor=actor, now=now
+        )
     elif action is LineAction.RENEW_MAINTENANCE:
-        services.renew_maintenance(
+        lifecycle.renew_maintenance(
             license_id, years=intent.years, order_line=ref, actor=actor, now=now
         )
     elif action is LineAction.EXPANSION:
         if not isinstance(terms, AddOnTerms):
             raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an add-on.")
-        services.expand_license(
+        lifecycle.expand_license(
             license_id, add_on=terms, quantity=intent.quantity, order_line=ref, actor=actor, now=now
         )
     deployment = _deployment(intent.deployment_id)
     if deployment is not None:
-        services.bind_deployment(
+        lifecycle.bind_deployment(
             license_id, deployment, idempotency_key=ref.key("bind"), actor=actor, now=now
         )
     result.licenses.append(license_id)
@@ -206,14 +208,14 @@ def withdraw_order(order_id: str, *, reason: str, revoke_issued: bool = True) ->
     counts = {"revoked": 0, "suspended": 0}
     ref = OrderLineRef(order_id, "")
     plan = [
-        (lid, services.revoke_license if revoke_issued else services.suspend_license)
+        (lid, lifecycle.revoke_license if revoke_issued else lifecycle.suspend_license)
         for lid in issued
     ]
-    plan += [(lid, services.suspend_license) for lid in changed]
+    plan += [(lid, lifecycle.suspend_license) for lid in changed]
     for license_id, change in plan:
         key = f"{order_id}:{reason}:{change.__name__}:{license_id}"
         if _withdraw(change, license_id, key, reason, actor, ref):
-            counts["revoked" if change is services.revoke_license else "suspended"] += 1
+            counts["revoked" if change is lifecycle.revoke_license else "suspended"] += 1
     return counts
 
 
@@ -247,12 +249,12 @@ def expire_due(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
     ).values_list("pk", flat=True)[:batch]
     for license_id in list(overdue):
         key = f"grace:{license_id}:suspend"
-        if _withdraw(services.suspend_license, license_id, key, "payment overdue", "system"):
+        if _withdraw(lifecycle.suspend_license, license_id, key, "payment overdue", "system"):
             counts["suspended"] += 1
     lapsed = License.objects.filter(
         Q(status=LicenseStatus.ACTIVE) & Q(term_expires_at__lte=now)
     ).values_list("pk", flat=True)[:batch]
     for license_id in list(lapsed):
-        services.expire_license(license_id, now=now)
+        lifecycle.expire_license(license_id, now=now)
         counts["expired"] += 1
     return counts

@@ -13,9 +13,14 @@ from typing import Any
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
-from . import notify
-from .host import task_host
-from .orders import OrderPayload, apply_order, expire_due, withdraw_order
+from saleor_license_plugin.fulfillment import notify
+from saleor_license_plugin.fulfillment.host import task_host
+from saleor_license_plugin.fulfillment.orders import (
+    OrderPayload,
+    apply_order,
+    expire_due,
+    withdraw_order,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -2,43 +2,24 @@
 
 The mutation is part of the one schema everywhere (so storefront documents validate against
 it), but only a host that has checkouts can serve it: inside Saleor, ``LicensePlugin.webhook``
-puts a :class:`CheckoutHost` on the request; the standalone server has none and answers
-``NOT_FOUND``.
+passes a :class:`~saleor_license_plugin.licensing.ports.CheckoutHost` into the API context;
+the standalone server has none and answers ``NOT_FOUND``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import graphene
 
-from ..checkout_lines import LineInput
-from ..errors import LicenseError, LicenseErrorCode
-from ..host import Principal
-from ..offers import PricedLine
-from ..pricing import LineAction
-from .context import ApiContext
-from .core import BaseMutation, permission_denied, text
-from .types import LicenseActionEnum, LicenseQuote, quote_value
+from saleor_license_plugin.graphql.context import ApiContext
+from saleor_license_plugin.graphql.core import BaseMutation, permission_denied, text
+from saleor_license_plugin.graphql.types import LicenseActionEnum, LicenseQuote, quote_value
+from saleor_license_plugin.licensing.checkout_lines import LineInput
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.pricing import LineAction
 
 MAX_LINES = 50
-HOST_ATTRIBUTE = "license_checkout_host"
-
-
-@dataclass(frozen=True)
-class AddedLine:
-    line_id: str  # the host's global id of the checkout line
-    quantity: int
-    priced: PricedLine
-
-
-class CheckoutHost(Protocol):
-    def add_license_lines(
-        self, checkout_id: str, principal: Principal, lines: list[LineInput]
-    ) -> tuple[str, list[AddedLine]]:
-        """Add all lines or none; returns the checkout's global id and the lines added."""
-        ...
 
 
 class CheckoutLicenseLineInput(graphene.InputObjectType):
@@ -78,7 +59,7 @@ class CheckoutLicenseLinesAdd(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, checkout_id: Any = None, lines: Any = None) -> Any:
-        host: CheckoutHost | None = getattr(ctx.request, HOST_ATTRIBUTE, None)
+        host = ctx.checkout
         if host is None:
             raise LicenseError(
                 LicenseErrorCode.NOT_FOUND, "Checkouts are served inside Saleor only.", "checkoutId"

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from django.utils import timezone
 
-from ..host import Catalog, Principal
+from saleor_license_plugin.licensing.ports import Catalog, CheckoutHost, Principal
 
 
 @dataclass
@@ -18,6 +18,7 @@ class ApiContext:
     catalog: Catalog
     client_ip: str = "unknown"
     now: datetime = field(default_factory=timezone.now)
+    checkout: CheckoutHost | None = None  # a host with checkouts (Saleor)
 
     @property
     def actor(self) -> str:

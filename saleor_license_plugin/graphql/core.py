@@ -14,10 +14,10 @@ from django.db.models import Q, QuerySet
 from graphene import relay
 from graphql import GraphQLError
 
-from ..errors import LicenseError, LicenseErrorCode
-from ..host import MANAGE_ORDERS
-from ..pricing import Money as MoneyValue
-from .context import ApiContext
+from saleor_license_plugin.graphql.context import ApiContext
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.ports import MANAGE_ORDERS
+from saleor_license_plugin.licensing.pricing import Money as MoneyValue
 
 LicenseErrorCodeEnum = graphene.Enum.from_enum(
     LicenseErrorCode, description="Why a license operation was refused."

@@ -9,19 +9,16 @@ import graphene
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from .. import activation, services
-from ..api.lookup import license_by_key, not_found, visible_license
-from ..api.options import option
-from ..catalog import EditionTerms
-from ..conf import get_settings
-from ..errors import LicenseError, LicenseErrorCode
-from ..keys import format_key
-from ..models import Deployment, License, LicenseKind
-from ..offers import LineRequest, offers_for, quote_line
-from ..pricing import LineAction, YearBounds, check_years
-from .context import ApiContext
-from .core import BaseMutation, from_global_id, permission_denied, require_user, text
-from .types import (
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.graphql.context import ApiContext
+from saleor_license_plugin.graphql.core import (
+    BaseMutation,
+    from_global_id,
+    permission_denied,
+    require_user,
+    text,
+)
+from saleor_license_plugin.graphql.types import (
     DeploymentType,
     EntitlementType,
     LicenseActionEnum,
@@ -32,6 +29,14 @@ from .types import (
     add_ons,
     quote_value,
 )
+from saleor_license_plugin.licensing import activation, lifecycle
+from saleor_license_plugin.licensing.catalog import EditionTerms
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.keys import format_key
+from saleor_license_plugin.licensing.lookup import license_by_key, not_found, visible_license
+from saleor_license_plugin.licensing.offers import LineRequest, offers_for, quote_line
+from saleor_license_plugin.licensing.pricing import LineAction, YearBounds, check_years
+from saleor_license_plugin.models import Deployment, License, LicenseKind
 
 MAX_TRIAL_DAYS = 365
 
@@ -82,7 +87,7 @@ class VerifyLicenseKey(BaseMutation):
     @classmethod
     def perform(cls, ctx: ApiContext, key: Any = None, deployment_id: Any = None) -> Any:
         anonymous = not ctx.principal.is_authenticated
-        mode = option("ANONYMOUS_VERIFICATION")
+        mode = get_settings().anonymous_verification
         if anonymous and mode != "minimal":
             raise permission_denied("Sign in to verify a license key.")
         _, license = license_by_key(key, action="verify", client_ip=ctx.client_ip)
@@ -222,7 +227,7 @@ class IssueLicense(BaseMutation):
                 raise LicenseError(
                     LicenseErrorCode.INVALID, "Not an e-mail address.", "ownerEmail"
                 ) from None
-        owner = services.Owner(
+        owner = lifecycle.Owner(
             owner_id, email, text(data.get("reseller_id"), "resellerId", maximum=128)
         )
         order_id = text(data.get("order_id"), "orderId", maximum=128)
@@ -245,11 +250,11 @@ class IssueLicense(BaseMutation):
         if data.get("years") is not None:  # only annual editions use it; bounded for all
             conf = get_settings()
             check_years(data["years"], YearBounds(conf.min_years, conf.max_years))
-        issued = services.issue_license(
+        issued = lifecycle.issue_license(
             terms=item.terms,
             owner=owner,
             product_code=item.variant_id,
-            order_line=services.OrderLineRef(order_id, line_id) if order_id else None,
+            order_line=lifecycle.OrderLineRef(order_id, line_id) if order_id else None,
             maintenance_years=_int(data, "maintenance_years", 0),
             term_years=_int(data, "years", 1),
             deployment=deployment,
@@ -291,7 +296,7 @@ class SuspendLicense(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, id: Any = None, reason: Any = None) -> Any:
-        return _staff_change(cls, ctx, id, reason, services.suspend_license)
+        return _staff_change(cls, ctx, id, reason, lifecycle.suspend_license)
 
 
 class ReinstateLicense(BaseMutation):
@@ -304,7 +309,7 @@ class ReinstateLicense(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, id: Any = None, reason: Any = None) -> Any:
-        return _staff_change(cls, ctx, id, reason, services.reinstate_license)
+        return _staff_change(cls, ctx, id, reason, lifecycle.reinstate_license)
 
 
 class RevokeLicense(BaseMutation):
@@ -317,7 +322,7 @@ class RevokeLicense(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, id: Any = None, reason: Any = None) -> Any:
-        return _staff_change(cls, ctx, id, reason, services.revoke_license)
+        return _staff_change(cls, ctx, id, reason, lifecycle.revoke_license)
 
 
 # --- deployments ---------------------------------------------------------------------------
@@ -344,7 +349,7 @@ class DeploymentCreate(BaseMutation):
             if not (ctx.principal.is_staff or manages):
                 raise permission_denied("You do not manage this customer's licenses.")
             owner, reseller = customer, "" if ctx.principal.is_staff else user_id
-        deployment = services.create_deployment(
+        deployment = lifecycle.create_deployment(
             name=text(name, "name", required=True), owner_id=owner, reseller_id=reseller
         )
         return cls.success(deployment=deployment)

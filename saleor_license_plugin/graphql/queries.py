@@ -8,12 +8,8 @@ from typing import Any
 import graphene
 from django.db.models import Count, Q, QuerySet
 
-from ..api.lookup import visible_license
-from ..entitlements import get_signer, public_key_b64
-from ..errors import LicenseError, LicenseErrorCode
-from ..models import Deployment, License, LicenseStatus
-from .context import ApiContext
-from .core import (
+from saleor_license_plugin.graphql.context import ApiContext
+from saleor_license_plugin.graphql.core import (
     as_graphql_error,
     context,
     datetime_cursor,
@@ -23,7 +19,7 @@ from .core import (
     require_user,
     text,
 )
-from .types import (
+from saleor_license_plugin.graphql.types import (
     DeploymentCountableConnection,
     LicenseCountableConnection,
     LicenseStatistics,
@@ -32,6 +28,10 @@ from .types import (
     LicenseType,
     LicensingPublicKey,
 )
+from saleor_license_plugin.licensing.entitlements import get_signer, public_key_b64
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.lookup import visible_license
+from saleor_license_plugin.models import Deployment, License, LicenseStatus
 
 MAX_EXPIRING_DAYS = 3660
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import graphene
 
-from .checkout import CheckoutLicenseLinesAdd
-from .mutations import Mutation
-from .queries import Query
+from saleor_license_plugin.graphql.checkout import CheckoutLicenseLinesAdd
+from saleor_license_plugin.graphql.mutations import Mutation
+from saleor_license_plugin.graphql.queries import Query
 
 
 def build_schema(

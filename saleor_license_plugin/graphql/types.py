@@ -7,10 +7,10 @@ from typing import Any
 import graphene
 from graphene import relay
 
-from ..models import Deployment, License, LicenseKind, LicenseStatus
-from ..offers import PricedLine
-from ..pricing import LineAction
-from .core import Money, context
+from saleor_license_plugin.graphql.core import Money, context
+from saleor_license_plugin.licensing.offers import PricedLine
+from saleor_license_plugin.licensing.pricing import LineAction
+from saleor_license_plugin.models import Deployment, License, LicenseKind, LicenseStatus
 
 
 class LicenseStatusEnum(graphene.Enum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from .models import ProcessedNotification, RefundAttempt, RefundAttemptStatus
+from saleor_license_plugin.models import ProcessedNotification, RefundAttempt, RefundAttemptStatus
 
 PREFIX = "slp"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from ..errors import LicenseError
-from ..models import License, LicenseStatus
-from ..services import suspend_license
+from saleor_license_plugin.licensing.errors import LicenseError
+from saleor_license_plugin.licensing.lifecycle import suspend_license
+from saleor_license_plugin.models import License, LicenseStatus
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from .errors import PaymentError, PaymentErrorCode
+from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
 
 # ISO 4217 exponents that differ from 2 (the currencies Stripe and MultiSafepay accept).
 _EXPONENTS = {

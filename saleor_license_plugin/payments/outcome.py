@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from .money import to_minor
+from saleor_license_plugin.payments.money import to_minor
 
 
 class WebhookAction(StrEnum):

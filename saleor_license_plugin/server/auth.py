@@ -13,8 +13,8 @@ from threading import Lock
 from django.conf import settings
 from django.http import HttpRequest
 
-from ..host import ANONYMOUS, MANAGE_ORDERS, Principal
-from .models import ApiToken, token_digest
+from saleor_license_plugin.licensing.ports import ANONYMOUS, MANAGE_ORDERS, Principal
+from saleor_license_plugin.server.models import ApiToken, token_digest
 
 MAX_TOKEN_LENGTH = 200
 MAX_REMEMBERED = 1024

@@ -12,14 +12,14 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from ..api.options import option
-from ..host import StaticCatalog
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.licensing.ports import StaticCatalog
 
 DEMO_CATALOG = "demo_catalog.json"
 
 
 def catalog_path() -> str | None:
-    return option("CATALOG_FILE") or os.environ.get("LICENSE_CATALOG") or None
+    return get_settings().catalog_file or os.environ.get("LICENSE_CATALOG") or None
 
 
 @lru_cache(maxsize=4)

@@ -77,19 +77,19 @@ def graphql(query: str, variables: dict[str, Any] | None = None) -> dict[str, An
 
 def seed() -> Seeded:
     """Demo data: a customer with perpetual, annual, suspended and bound licenses; tokens."""
-    from .. import activation, services
-    from ..catalog import AddOnTerms, EditionTerms
-    from ..keys import format_key
-    from .catalog import load_catalog
-    from .models import ApiToken
+    from saleor_license_plugin.licensing import activation, lifecycle
+    from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms
+    from saleor_license_plugin.licensing.keys import format_key
+    from saleor_license_plugin.server.catalog import load_catalog
+    from saleor_license_plugin.server.models import ApiToken
 
     catalog = load_catalog()
-    owner = services.Owner(*CUSTOMER)
+    owner = lifecycle.Owner(*CUSTOMER)
 
     def issue(variant_id: str, **kwargs: Any) -> tuple[int, str]:
         item = catalog.get(variant_id)
         assert item is not None and isinstance(item.terms, EditionTerms)
-        issued = services.issue_license(
+        issued = lifecycle.issue_license(
             terms=item.terms,
             owner=owner,
             product_code=variant_id,
@@ -100,19 +100,19 @@ def seed() -> Seeded:
         assert issued.key is not None
         return issued.license.pk, format_key(issued.key)
 
-    deployment = services.create_deployment(name="Head office PBX", owner_id=CUSTOMER[0])
+    deployment = lifecycle.create_deployment(name="Head office PBX", owner_id=CUSTOMER[0])
     perpetual_id, perpetual = issue("pro-8", maintenance_years=1)
     extensions = catalog.get("addon-extensions-10")
     assert extensions is not None and isinstance(extensions.terms, AddOnTerms)
-    services.expand_license(perpetual_id, add_on=extensions.terms, quantity=2, actor="demo")
+    lifecycle.expand_license(perpetual_id, add_on=extensions.terms, quantity=2, actor="demo")
     _, annual = issue("cloud-8")
     suspended_id, suspended = issue("std-16")
-    services.suspend_license(suspended_id, reason="demo: unpaid invoice", actor="demo")
+    lifecycle.suspend_license(suspended_id, reason="demo: unpaid invoice", actor="demo")
     _, bound = issue("ent-16", maintenance_years=2, deployment=deployment)
 
     _, customer_token = ApiToken.issue(user_id=CUSTOMER[0], email=CUSTOMER[1], name="demo")
     _, staff_token = ApiToken.issue(user_id=STAFF[0], email=STAFF[1], is_staff=True, name="demo")
-    license = services.find_by_key(perpetual)
+    license = lifecycle.find_by_key(perpetual)
     assert license is not None
     granted = activation.activate(license, DEVICE, actor="demo")
     return Seeded(

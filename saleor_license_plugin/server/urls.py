@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import URLPattern, path
 
-from . import views
+from saleor_license_plugin.server import views
 
 urlpatterns: list[URLPattern] = [
     path("graphql/", views.graphql, name="license-graphql"),

@@ -5,15 +5,15 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import keys
-from ..api.responses import json_error
-from ..api.router import dispatch
-from ..conf import get_settings
-from ..errors import LicenseError, LicenseErrorCode
-from ..host import ANONYMOUS
-from ..models import License
-from .auth import InvalidToken, resolve_principal
-from .catalog import load_catalog
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.http.responses import json_error
+from saleor_license_plugin.http.router import dispatch
+from saleor_license_plugin.licensing import keys
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.ports import ANONYMOUS
+from saleor_license_plugin.models import License
+from saleor_license_plugin.server.auth import InvalidToken, resolve_principal
+from saleor_license_plugin.server.catalog import load_catalog
 
 
 @csrf_exempt

@@ -8,10 +8,10 @@ from typing import Any
 
 from django.test import RequestFactory
 
-from saleor_license_plugin import services
-from saleor_license_plugin.api.router import dispatch
-from saleor_license_plugin.host import ANONYMOUS, MANAGE_ORDERS, Principal
-from saleor_license_plugin.keys import format_key
+from saleor_license_plugin.http.router import dispatch
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.keys import format_key
+from saleor_license_plugin.licensing.ports import ANONYMOUS, MANAGE_ORDERS, Principal
 from saleor_license_plugin.models import License
 from saleor_license_plugin.server.catalog import _load
 
@@ -81,9 +81,9 @@ def issue(variant_id: str, owner: Principal, **kwargs: Any) -> tuple[License, st
     """A license of a demo-catalog edition, and its grouped key."""
     item = CATALOG.get(variant_id)
     assert item is not None
-    issued = services.issue_license(
+    issued = lifecycle.issue_license(
         terms=item.terms,  # type: ignore[arg-type]
-        owner=services.Owner(owner.user_id or "", owner.email, kwargs.pop("reseller_id", "")),
+        owner=lifecycle.Owner(owner.user_id or "", owner.email, kwargs.pop("reseller_id", "")),
         product_code=variant_id,
         **kwargs,
     )

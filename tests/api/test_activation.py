@@ -7,13 +7,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from saleor_license_plugin import activation, services
-from saleor_license_plugin.device_verify import verify_entitlement
-from saleor_license_plugin.entitlements import get_signer, public_key_b64
-from saleor_license_plugin.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing import activation, lifecycle
+from saleor_license_plugin.licensing.device_verify import verify_entitlement
+from saleor_license_plugin.licensing.entitlements import get_signer, public_key_b64
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.models import Activation, LicenseEvent
-
-from .helpers import ALICE, BOB, gql, issue
+from tests.api.helpers import ALICE, BOB, gql, issue
 
 pytestmark = pytest.mark.django_db
 
@@ -98,8 +97,8 @@ def test_deactivating_a_device_that_holds_no_seat_is_not_found():
 @pytest.mark.parametrize(
     "change, code",
     [
-        (services.suspend_license, LicenseErrorCode.LICENSE_NOT_ACTIVE),
-        (services.revoke_license, LicenseErrorCode.LICENSE_REVOKED),
+        (lifecycle.suspend_license, LicenseErrorCode.LICENSE_NOT_ACTIVE),
+        (lifecycle.revoke_license, LicenseErrorCode.LICENSE_REVOKED),
     ],
 )
 def test_only_active_licenses_activate(change, code):
@@ -125,12 +124,12 @@ def test_unusable_fingerprints_are_refused(fingerprint):
 
 def test_an_unbound_license_binds_to_the_owners_deployment_on_first_activation():
     license, _ = issue("pro-8", ALICE)
-    home = services.create_deployment(name="Home", owner_id=ALICE.user_id)
+    home = lifecycle.create_deployment(name="Home", owner_id=ALICE.user_id)
     granted = activation.activate(license, "pbx-serial-0001", deployment=home)
     license.refresh_from_db()
     assert license.deployment_id == home.pk and license.revision == 2
     assert verify_entitlement(granted.document, trusted())["deployment"] == home.public_id
-    other = services.create_deployment(name="Other", owner_id=ALICE.user_id)
+    other = lifecycle.create_deployment(name="Other", owner_id=ALICE.user_id)
     refused(
         lambda: activation.activate(license, "pbx-serial-0002", deployment=other),
         LicenseErrorCode.DEPLOYMENT_MISMATCH,
@@ -141,7 +140,7 @@ def test_an_unbound_license_binds_to_the_owners_deployment_on_first_activation()
 
 def test_someone_elses_deployment_is_refused_and_nothing_is_bound():
     license, _ = issue("pro-8", ALICE)
-    bobs = services.create_deployment(name="Bob", owner_id=BOB.user_id)
+    bobs = lifecycle.create_deployment(name="Bob", owner_id=BOB.user_id)
     refused(
         lambda: activation.activate(license, "pbx-serial-0001", deployment=bobs),
         LicenseErrorCode.DEPLOYMENT_NOT_OWNED,
@@ -191,7 +190,7 @@ def test_graphql_activation_deactivation_and_offline_file():
 
 def test_graphql_activation_refusals_carry_codes_and_fields():
     license, key = issue("pro-8", ALICE)
-    services.suspend_license(license.pk)
+    lifecycle.suspend_license(license.pk)
     cases = [
         ({"key": key, "fingerprint": "pbx-serial-0001"}, "LICENSE_NOT_ACTIVE", "key"),
         ({"key": "ZZZZZ", "fingerprint": "pbx-serial-0001"}, "MALFORMED_KEY", "key"),

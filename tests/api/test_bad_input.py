@@ -6,8 +6,7 @@ import json
 import pytest
 
 from saleor_license_plugin.graphql.core import to_global_id
-
-from .helpers import ALICE, STAFF, device, gql, issue, post
+from tests.api.helpers import ALICE, STAFF, device, gql, issue, post
 
 pytestmark = pytest.mark.django_db
 

@@ -3,13 +3,12 @@ ETag, an ETag that follows the document's content (not its issued-at), JSON erro
 
 import pytest
 
-from saleor_license_plugin import activation, keys, services
-from saleor_license_plugin.device_verify import verify_entitlement
-from saleor_license_plugin.entitlements import get_signer, public_key_b64
-from saleor_license_plugin.keys import format_key
-
-from .conftest import set_limits
-from .helpers import ALICE, CATALOG, device, issue
+from saleor_license_plugin.licensing import activation, keys, lifecycle
+from saleor_license_plugin.licensing.device_verify import verify_entitlement
+from saleor_license_plugin.licensing.entitlements import get_signer, public_key_b64
+from saleor_license_plugin.licensing.keys import format_key
+from tests.api.conftest import set_limits
+from tests.api.helpers import ALICE, CATALOG, device, issue
 
 pytestmark = pytest.mark.django_db
 FINGERPRINT = "pbx-serial-0001"
@@ -48,7 +47,7 @@ def test_the_etag_changes_with_the_content_not_with_time():
     assert again.headers["ETag"] == first.headers["ETag"]
     assert again.body["entitlement"]["payload"] != first.body["entitlement"]["payload"]
 
-    services.upgrade_license(license.pk, target=CATALOG.get("pro-16").terms)
+    lifecycle.upgrade_license(license.pk, target=CATALOG.get("pro-16").terms)
     stale = device(
         {"key": key, "fingerprint": FINGERPRINT}, HTTP_IF_NONE_MATCH=first.headers["ETag"]
     )
@@ -61,7 +60,7 @@ def test_the_etag_changes_with_the_content_not_with_time():
 def test_no_304_once_the_device_lost_its_seat_or_the_license_its_status():
     license, key = issue("pro-8", ALICE)
     tag = device({"key": key, "fingerprint": FINGERPRINT}).headers["ETag"]
-    services.suspend_license(license.pk)
+    lifecycle.suspend_license(license.pk)
     reply = device({"key": key, "fingerprint": FINGERPRINT}, HTTP_IF_NONE_MATCH=tag)
     assert reply.status == 409 and reply.body["errors"][0]["code"] == "LICENSE_NOT_ACTIVE"
 
@@ -73,8 +72,8 @@ def test_no_304_once_the_device_lost_its_seat_or_the_license_its_status():
 
 
 def test_a_deployment_named_by_the_device_must_match():
-    home = services.create_deployment(name="Home", owner_id=ALICE.user_id)
-    other = services.create_deployment(name="Other", owner_id=ALICE.user_id)
+    home = lifecycle.create_deployment(name="Home", owner_id=ALICE.user_id)
+    other = lifecycle.create_deployment(name="Other", owner_id=ALICE.user_id)
     _, key = issue("pro-8", ALICE, deployment=home)
     ok = device({"key": key, "fingerprint": FINGERPRINT, "deploymentId": home.public_id})
     assert ok.status == 200
@@ -126,7 +125,7 @@ def test_oversized_bodies_are_refused_before_parsing(settings):
 
 
 def test_only_post_is_allowed(rf):
-    from saleor_license_plugin.api.router import dispatch
+    from saleor_license_plugin.http.router import dispatch
 
     response = dispatch(rf.get("/activation/"), "/activation/", principal=ALICE, catalog=CATALOG)
     assert response.status_code == 405 and response["Allow"] == "POST"

@@ -6,13 +6,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from saleor_license_plugin import services
-from saleor_license_plugin.entitlements import get_signer, public_key_b64
 from saleor_license_plugin.graphql.core import to_global_id
-from saleor_license_plugin.host import ANONYMOUS
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.entitlements import get_signer, public_key_b64
+from saleor_license_plugin.licensing.ports import ANONYMOUS
 from saleor_license_plugin.models import LicenseStatus
-
-from .helpers import ALICE, BOB, RESELLER, STAFF, gql, issue
+from tests.api.helpers import ALICE, BOB, RESELLER, STAFF, gql, issue
 
 pytestmark = pytest.mark.django_db
 
@@ -77,9 +76,9 @@ def test_filters(now):
     pro, _ = issue("pro-8", ALICE, maintenance_years=1)
     cloud, _ = issue("cloud-8", ALICE)
     std, std_key = issue("std-16", ALICE)
-    services.suspend_license(std.pk)
-    deployment = services.create_deployment(name="Head office", owner_id=ALICE.user_id)
-    services.bind_deployment(pro.pk, deployment)
+    lifecycle.suspend_license(std.pk)
+    deployment = lifecycle.create_deployment(name="Head office", owner_id=ALICE.user_id)
+    lifecycle.bind_deployment(pro.pk, deployment)
 
     def ids(filter):
         edges = gql(LIST, {"filter": filter}, principal=ALICE).data["licenses"]["edges"]
@@ -122,7 +121,7 @@ def test_bad_page_arguments_are_refused(variables):
 
 
 def test_list_query_count_does_not_grow_with_licenses(django_assert_max_num_queries):
-    deployment = services.create_deployment(name="PBX", owner_id=ALICE.user_id)
+    deployment = lifecycle.create_deployment(name="PBX", owner_id=ALICE.user_id)
     for index in range(25):
         license, _ = issue("pro-8", ALICE, deployment=deployment if index % 2 else None)
     with django_assert_max_num_queries(2):  # the count and the page
@@ -132,7 +131,7 @@ def test_list_query_count_does_not_grow_with_licenses(django_assert_max_num_quer
 
 
 def test_activation_count_in_lists_counts_live_devices_only():
-    from saleor_license_plugin import activation
+    from saleor_license_plugin.licensing import activation
 
     license, _ = issue("pro-8", ALICE)
     activation.activate(license, "device-one-0001")
@@ -147,11 +146,11 @@ DEPLOYMENTS = """query($search: String, $first: Int){
 
 
 def test_deployments_typeahead_is_scoped_to_own_and_customers():
-    own = services.create_deployment(name="Alice HQ", owner_id=ALICE.user_id)
-    customer = services.create_deployment(
+    own = lifecycle.create_deployment(name="Alice HQ", owner_id=ALICE.user_id)
+    customer = lifecycle.create_deployment(
         name="Customer PBX", owner_id="user:carol", reseller_id=RESELLER.user_id
     )
-    services.create_deployment(name="Bob PBX", owner_id=BOB.user_id)
+    lifecycle.create_deployment(name="Bob PBX", owner_id=BOB.user_id)
 
     def names(principal, search=None):
         data = gql(DEPLOYMENTS, {"search": search}, principal=principal).data["deployments"]
@@ -171,7 +170,7 @@ def test_license_statistics_for_a_dashboard():
     issue("cloud-8", ALICE, now=now - timedelta(days=365 - 20))  # term ends in 20 days
     issue("cloud-8", ALICE, now=now - timedelta(days=365 - 45))  # in 45 days
     suspended, _ = issue("std-4", ALICE)
-    services.suspend_license(suspended.pk)
+    lifecycle.suspend_license(suspended.pk)
     issue("std-4", BOB)
     stats = gql(
         """{ licenseStatistics { total byStatus { status count } expiringWithin30Days
@@ -205,6 +204,6 @@ def test_licensing_public_key_is_public_and_matches_the_signer():
 
 def test_statuses_are_exposed_as_enum_names():
     license, key = issue("pro-8", ALICE)
-    services.suspend_license(license.pk)
+    lifecycle.suspend_license(license.pk)
     node = gql(LIST, principal=ALICE).data["licenses"]["edges"][0]["node"]
     assert node["status"] == LicenseStatus.SUSPENDED.name

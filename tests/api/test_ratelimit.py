@@ -3,11 +3,10 @@ activation; windows roll over; counters never name the key."""
 
 import pytest
 
-from saleor_license_plugin import keys, ratelimit
-from saleor_license_plugin.keys import format_key, normalize
-
-from .conftest import set_limits
-from .helpers import ALICE, BOB, gql, issue
+from saleor_license_plugin.licensing import keys, ratelimit
+from saleor_license_plugin.licensing.keys import format_key, normalize
+from tests.api.conftest import set_limits
+from tests.api.helpers import ALICE, BOB, gql, issue
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,10 @@ import graphene
 import pytest
 from django.test import RequestFactory
 
-from saleor_license_plugin.api.client import client_ip
-from saleor_license_plugin.api.router import dispatch
 from saleor_license_plugin.graphql.schema import build_schema
-
-from .helpers import ALICE, CATALOG, STAFF, gql, post
+from saleor_license_plugin.http.client import client_ip
+from saleor_license_plugin.http.router import dispatch
+from tests.api.helpers import ALICE, CATALOG, STAFF, gql, post
 
 pytestmark = pytest.mark.django_db
 

@@ -3,13 +3,12 @@ reinstate, revoke with reasons in the history; everyone else is denied; deployme
 
 import pytest
 
-from saleor_license_plugin import services
 from saleor_license_plugin.graphql.core import to_global_id
-from saleor_license_plugin.host import Principal
-from saleor_license_plugin.keys import format_key, normalize
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.keys import format_key, normalize
+from saleor_license_plugin.licensing.ports import Principal
 from saleor_license_plugin.models import License, LicenseEvent
-
-from .helpers import ALICE, BOB, RESELLER, STAFF, gql, issue
+from tests.api.helpers import ALICE, BOB, RESELLER, STAFF, gql, issue
 
 pytestmark = pytest.mark.django_db
 
@@ -77,12 +76,12 @@ def test_issuing_for_an_order_line_or_an_idempotency_key_happens_once():
 
 
 def test_issue_bound_to_a_deployment_of_the_owner():
-    deployment = services.create_deployment(name="Carol PBX", owner_id="user:carol")
+    deployment = lifecycle.create_deployment(name="Carol PBX", owner_id="user:carol")
     payload = gql(ISSUE, issue_input(deploymentId=deployment.public_id), principal=STAFF).payload(
         "issueLicense"
     )
     assert payload["license"]["deployment"] == {"publicId": deployment.public_id}
-    bobs = services.create_deployment(name="Bob PBX", owner_id=BOB.user_id)
+    bobs = lifecycle.create_deployment(name="Bob PBX", owner_id=BOB.user_id)
     reply = gql(ISSUE, issue_input(deploymentId=bobs.public_id), principal=STAFF)
     assert reply.codes("issueLicense") == ["DEPLOYMENT_NOT_OWNED"]
 

@@ -4,11 +4,10 @@ the anonymous-verification setting, and refusals with codes."""
 import pytest
 from django.utils import timezone
 
-from saleor_license_plugin import keys, services
-from saleor_license_plugin.keys import format_key
-from saleor_license_plugin.offers import offers_for
-
-from .helpers import ALICE, BOB, CATALOG, RESELLER, STAFF, gql, issue
+from saleor_license_plugin.licensing import keys, lifecycle
+from saleor_license_plugin.licensing.keys import format_key
+from saleor_license_plugin.licensing.offers import offers_for
+from tests.api.helpers import ALICE, BOB, CATALOG, RESELLER, STAFF, gql, issue
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +90,7 @@ def test_anonymous_verification_is_off_by_default():
 
 def test_minimal_anonymous_verification_shows_status_and_expiries_only(settings):
     settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "ANONYMOUS_VERIFICATION": "minimal"}
-    deployment = services.create_deployment(name="PBX", owner_id=ALICE.user_id)
+    deployment = lifecycle.create_deployment(name="PBX", owner_id=ALICE.user_id)
     _, key = issue("pro-8", ALICE, maintenance_years=1, deployment=deployment)
     for principal in (None, BOB):
         kwargs = {"principal": principal} if principal else {}
@@ -107,8 +106,8 @@ def test_minimal_anonymous_verification_shows_status_and_expiries_only(settings)
 
 
 def test_verify_with_a_deployment_says_whether_it_matches():
-    home = services.create_deployment(name="Home", owner_id=ALICE.user_id)
-    other = services.create_deployment(name="Other", owner_id=ALICE.user_id)
+    home = lifecycle.create_deployment(name="Home", owner_id=ALICE.user_id)
+    other = lifecycle.create_deployment(name="Other", owner_id=ALICE.user_id)
     license, key = issue("pro-8", ALICE, deployment=home)
 
     def matches(deployment_id, principal=ALICE):
@@ -189,7 +188,7 @@ def test_quote_on_someone_elses_key_is_not_found_and_anonymous_is_denied():
 
 def test_suspended_license_offers_nothing_and_quotes_refuse():
     license, key = issue("pro-8", ALICE, maintenance_years=1)
-    services.suspend_license(license.pk)
+    lifecycle.suspend_license(license.pk)
     found = gql(VERIFY, {"key": key}, principal=ALICE).payload("verifyLicenseKey")["verification"]
     assert found["status"] == "SUSPENDED" and found["actions"] == [] and found["upgrades"] == []
     reply = gql(

@@ -1,9 +1,8 @@
 from dataclasses import asdict
 
-from saleor_license_plugin.checkout_lines import LineInput, prepare_line
 from saleor_license_plugin.fulfillment.orders import OrderLinePayload, OrderPayload
-
-from ..factories import CATALOG, METADATA
+from saleor_license_plugin.licensing.checkout_lines import LineInput, prepare_line
+from tests.factories import CATALOG, METADATA
 
 
 def order(order_id, buyer, lines, now, **kw):

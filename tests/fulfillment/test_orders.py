@@ -2,15 +2,14 @@ from datetime import timedelta
 
 import pytest
 
-from saleor_license_plugin import keys, services
 from saleor_license_plugin.fulfillment.orders import apply_order, expire_due, withdraw_order
 from saleor_license_plugin.fulfillment.tasks import fulfill_order
-from saleor_license_plugin.host import Principal
+from saleor_license_plugin.licensing import keys, lifecycle
+from saleor_license_plugin.licensing.ports import Principal
+from saleor_license_plugin.licensing.pricing import LineAction
 from saleor_license_plugin.models import License, LicenseEvent, LicenseStatus
-from saleor_license_plugin.pricing import LineAction
-
-from ..factories import issue
-from .payloads import LineInput, order
+from tests.factories import issue
+from tests.fulfillment.payloads import LineInput, order
 
 pytestmark = pytest.mark.django_db
 ALICE = Principal("user:alice", "alice@example.com")
@@ -19,7 +18,7 @@ ALICE = Principal("user:alice", "alice@example.com")
 def test_every_line_type_applies_once(alice, now):
     perpetual = issue("pro-8", alice, now, maintenance_years=1)
     annual = issue("cloud-8", alice, now)
-    dep = services.create_deployment(name="HQ", owner_id=alice.user_id)
+    dep = lifecycle.create_deployment(name="HQ", owner_id=alice.user_id)
     payload = order(
         "o1",
         ALICE,
@@ -43,7 +42,7 @@ def test_every_line_type_applies_once(alice, now):
     new = results[0]
     assert len(new.licenses) == 2 and len(new.new_keys) == 2
     assert all(License.objects.get(pk=pk).deployment == dep for pk in new.licenses)
-    assert services.find_by_key(new.new_keys[0]).pk == new.licenses[0]
+    assert lifecycle.find_by_key(new.new_keys[0]).pk == new.licenses[0]
 
     perpetual.refresh_from_db()
     annual.refresh_from_db()
@@ -71,7 +70,7 @@ def test_a_line_that_can_no_longer_apply_does_not_block_the_others(alice, now):
         ],
         now,
     )
-    services.revoke_license(license.pk, now=now)
+    lifecycle.revoke_license(license.pk, now=now)
     results = apply_order(payload, now=now)
     assert results[0].error["code"] == "LICENSE_REVOKED"
     assert results[1].error is None and len(results[1].licenses) == 1

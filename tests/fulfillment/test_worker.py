@@ -14,11 +14,10 @@ from celery import Celery
 from django.conf import settings
 from django.db import connection
 
-from saleor_license_plugin.host import Principal
+from saleor_license_plugin.licensing.ports import Principal
+from saleor_license_plugin.licensing.pricing import LineAction
 from saleor_license_plugin.models import License, LicenseEvent
-from saleor_license_plugin.pricing import LineAction
-
-from .payloads import LineInput, order
+from tests.fulfillment.payloads import LineInput, order
 
 ROOT = Path(__file__).resolve().parents[2]
 BUYER = Principal("user:worker-test", "")  # no email: this test is about licenses

@@ -13,10 +13,9 @@ from saleor_license_plugin.payments.multisafepay.client import (
 )
 from saleor_license_plugin.payments.outcome import ExpectedPayment, WebhookOutcome
 from saleor_license_plugin.payments.stripe.stripe_api import StripeConfig
-
-from .fake_multisafepay import FakeMultiSafepay
-from .httpservers import ScriptedServer
-from .servers import (  # noqa: F401  (re-exported for the tests)
+from tests.payments.fake_multisafepay import FakeMultiSafepay
+from tests.payments.httpservers import ScriptedServer
+from tests.payments.servers import (  # noqa: F401  (re-exported for the tests)
     MSP_KEY,
     SECRETS,
     STRIPE_KEY,

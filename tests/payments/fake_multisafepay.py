@@ -15,8 +15,7 @@ from urllib.parse import unquote
 import requests
 
 from saleor_license_plugin.payments.multisafepay.webhooks import sign
-
-from .httpservers import ScriptedServer
+from tests.payments.httpservers import ScriptedServer
 
 PREFIX = "/v1/json/"
 

@@ -27,8 +27,14 @@ from saleor_license_plugin.payments.outcome import WebhookAction
 from saleor_license_plugin.payments.stripe import stripe_api
 from saleor_license_plugin.payments.stripe.stripe_api import StripeConfig
 from saleor_license_plugin.payments.stripe.webhooks import handle_webhook
-
-from .conftest import MSP_KEY, SECRETS, STRIPE_KEY, WEBHOOK_SECRET, stripe_event, stripe_signature
+from tests.payments.conftest import (
+    MSP_KEY,
+    SECRETS,
+    STRIPE_KEY,
+    WEBHOOK_SECRET,
+    stripe_event,
+    stripe_signature,
+)
 
 pytestmark = pytest.mark.django_db
 

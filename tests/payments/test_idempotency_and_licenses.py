@@ -6,14 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from saleor_license_plugin import services
-from saleor_license_plugin.models import LicenseEvent, LicenseStatus
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.lifecycle import OrderLineRef
+from saleor_license_plugin.models import LicenseEvent, LicenseStatus, RefundAttemptStatus
 from saleor_license_plugin.payments import idempotency
 from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
 from saleor_license_plugin.payments.licenses import suspend_for_chargeback
-from saleor_license_plugin.payments.models import RefundAttemptStatus
 from saleor_license_plugin.payments.money import from_minor, to_minor
-from saleor_license_plugin.services import OrderLineRef
 
 
 @pytest.mark.parametrize(
@@ -70,9 +69,9 @@ def test_notifications_are_claimed_once_per_provider():
 @pytest.mark.django_db
 def test_chargeback_suspends_the_orders_active_licenses_once(pro8, alice, now):
     line = OrderLineRef(order_id="order-uuid-1", line_id="line-1")
-    one = services.issue_license(terms=pro8, owner=alice, order_line=line, unit=0, now=now)
-    two = services.issue_license(terms=pro8, owner=alice, order_line=line, unit=1, now=now)
-    other = services.issue_license(
+    one = lifecycle.issue_license(terms=pro8, owner=alice, order_line=line, unit=0, now=now)
+    two = lifecycle.issue_license(terms=pro8, owner=alice, order_line=line, unit=1, now=now)
+    other = lifecycle.issue_license(
         terms=pro8, owner=alice, order_line=OrderLineRef("order-2", "line-9"), now=now
     )
     for issued in (one, two, other):

@@ -12,12 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.db import connections
 
-from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
-from saleor_license_plugin.payments.models import (
+from saleor_license_plugin.models import (
     ProcessedNotification,
     RefundAttempt,
     RefundAttemptStatus,
 )
+from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
 from saleor_license_plugin.payments.multisafepay.client import (
     MultiSafepayClient,
     MultiSafepayConfig,
@@ -29,8 +29,7 @@ from saleor_license_plugin.payments.multisafepay.webhooks import (
     verify_signature,
 )
 from saleor_license_plugin.payments.outcome import WebhookAction
-
-from .conftest import MSP_KEY
+from tests.payments.conftest import MSP_KEY
 
 pytestmark = pytest.mark.django_db
 

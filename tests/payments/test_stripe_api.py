@@ -9,14 +9,13 @@ import pytest
 import requests
 import stripe
 
+from saleor_license_plugin.models import RefundAttempt, RefundAttemptStatus
 from saleor_license_plugin.payments import idempotency
 from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
-from saleor_license_plugin.payments.models import RefundAttempt, RefundAttemptStatus
 from saleor_license_plugin.payments.stripe import stripe_api
 from saleor_license_plugin.payments.stripe.stripe_api import IntentState, StripeConfig
-
-from .conftest import STRIPE_KEY
-from .httpservers import RecordingProxy, ScriptedServer
+from tests.payments.conftest import STRIPE_KEY
+from tests.payments.httpservers import RecordingProxy, ScriptedServer
 
 pytestmark = pytest.mark.django_db
 _ids = itertools.count(1000)

@@ -8,15 +8,14 @@ from decimal import Decimal
 
 import pytest
 
+from saleor_license_plugin.models import ProcessedNotification
 from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
-from saleor_license_plugin.payments.models import ProcessedNotification
 from saleor_license_plugin.payments.outcome import WebhookAction
 from saleor_license_plugin.payments.stripe import stripe_api
 from saleor_license_plugin.payments.stripe.stripe_api import StripeConfig
 from saleor_license_plugin.payments.stripe.webhooks import handle_webhook
-
-from .conftest import STRIPE_KEY, WEBHOOK_SECRET, stripe_event, stripe_signature
-from .test_stripe_api import CARD_3DS, authenticate, card
+from tests.payments.conftest import STRIPE_KEY, WEBHOOK_SECRET, stripe_event, stripe_signature
+from tests.payments.test_stripe_api import CARD_3DS, authenticate, card
 
 pytestmark = pytest.mark.django_db
 _events = itertools.count(1)

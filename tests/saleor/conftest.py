@@ -53,7 +53,7 @@ def pytest_report_header(config):
 
 @pytest.fixture(autouse=True)
 def _fresh_signer():
-    from saleor_license_plugin.entitlements import reset_signer_cache
+    from saleor_license_plugin.licensing.entitlements import reset_signer_cache
 
     reset_signer_cache()
     yield

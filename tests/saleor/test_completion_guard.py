@@ -6,8 +6,8 @@ import pytest
 from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order.models import Order
 
-from saleor_license_plugin import services
-from saleor_license_plugin.checkout_lines import INTENT_KEY
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.checkout_lines import INTENT_KEY
 from saleor_license_plugin.models import License
 
 from flows import add_license_lines, complete, create_checkout, pay_and_complete
@@ -161,12 +161,12 @@ def test_key_swapped_in_private_metadata_is_refused(
 def test_someone_elses_key_is_refused_like_an_unknown_one(
     license_plugin, license_products, plugin_api, user_api_client, staff_user
 ):
-    from saleor_license_plugin import keys
-    from saleor_license_plugin.catalog import parse_terms
-    from saleor_license_plugin.services import Owner
+    from saleor_license_plugin.licensing import keys
+    from saleor_license_plugin.licensing.catalog import parse_terms
+    from saleor_license_plugin.licensing.lifecycle import Owner
 
     variant = license_products["pro-8"]
-    theirs = services.issue_license(
+    theirs = lifecycle.issue_license(
         terms=parse_terms(variant.product.metadata, variant.metadata),
         owner=Owner(gid("User", staff_user.pk), staff_user.email),
         product_code=gid("ProductVariant", variant.pk),
@@ -194,7 +194,7 @@ def test_stale_quote_after_the_license_changed(
 ):
     license = own_license(customer_user, license_products["pro-8"])
     checkout_id, _ = upgrade_line(plugin_api, user_api_client, license, license_products["pro-16"])
-    services.renew_maintenance(license.pk, years=1)  # bought elsewhere meanwhile
+    lifecycle.renew_maintenance(license.pk, years=1)  # bought elsewhere meanwhile
     refused(pay_and_complete(user_api_client, checkout_id), "STALE_QUOTE")
     license.refresh_from_db()
     assert license.capacity == 8
@@ -232,8 +232,8 @@ def test_deployment_moved_after_the_quote(
     license_plugin, license_products, plugin_api, user_api_client, customer_user
 ):
     owner = gid("User", customer_user.pk)
-    first = services.create_deployment(name="HQ", owner_id=owner)
-    second = services.create_deployment(name="Branch", owner_id=owner)
+    first = lifecycle.create_deployment(name="HQ", owner_id=owner)
+    second = lifecycle.create_deployment(name="Branch", owner_id=owner)
     license = own_license(customer_user, license_products["pro-8"])
     checkout_id = create_checkout(user_api_client)
     added = add_license_lines(
@@ -249,7 +249,7 @@ def test_deployment_moved_after_the_quote(
         ],
     )
     assert added["errors"] == []
-    services.bind_deployment(license.pk, second)
+    lifecycle.bind_deployment(license.pk, second)
     error = refused(pay_and_complete(user_api_client, checkout_id), "STALE_QUOTE")
     assert error["code"] == "INVALID"
     assert License.objects.get(pk=license.pk).deployment == second

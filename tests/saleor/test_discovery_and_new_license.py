@@ -7,11 +7,11 @@ from importlib import metadata
 from django.conf import settings as django_settings
 from saleor.order.models import Order
 
-from saleor_license_plugin import keys
-from saleor_license_plugin.checkout_lines import RESULT_KEY, LineInput
+from saleor_license_plugin.licensing import keys
+from saleor_license_plugin.licensing.checkout_lines import RESULT_KEY, LineInput
+from saleor_license_plugin.licensing.pricing import LineAction
 from saleor_license_plugin.models import License, LicenseStatus
 from saleor_license_plugin.plugin import principal_for_user
-from saleor_license_plugin.pricing import LineAction
 
 from flows import checkout_total, pay_and_complete
 from license_fixtures import PLUGIN_ID, PLUGIN_PATH, discovered_plugins, gid

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from saleor_license_plugin import services
-from saleor_license_plugin.catalog import parse_terms
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.catalog import parse_terms
+from saleor_license_plugin.licensing.lifecycle import Owner
 from saleor_license_plugin.models import License
-from saleor_license_plugin.services import Owner
 
 from flows import add_license_lines, checkout_total, create_checkout, pay_and_complete, verify
 from license_fixtures import gid
@@ -21,7 +21,7 @@ def own_license(customer_user, variant, **kwargs):
     """A license the customer already owns, bought earlier."""
     terms = parse_terms(variant.product.metadata, variant.metadata)
     owner = Owner(gid("User", customer_user.pk), customer_user.email)
-    return services.issue_license(
+    return lifecycle.issue_license(
         terms=terms, owner=owner, product_code=gid("ProductVariant", variant.pk), **kwargs
     ).license
 
@@ -179,7 +179,7 @@ def test_two_upgrades_of_different_keys_stay_separate_lines(
 def test_a_deployment_is_bound_by_the_paid_line(
     license_plugin, license_products, plugin_api, user_api_client, customer_user
 ):
-    deployment = services.create_deployment(name="HQ PBX", owner_id=gid("User", customer_user.pk))
+    deployment = lifecycle.create_deployment(name="HQ PBX", owner_id=gid("User", customer_user.pk))
     buy(
         plugin_api,
         user_api_client,

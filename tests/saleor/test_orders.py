@@ -7,7 +7,7 @@ import pytest
 from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order.models import Order
 
-from saleor_license_plugin.checkout_lines import RESULT_KEY
+from saleor_license_plugin.licensing.checkout_lines import RESULT_KEY
 from saleor_license_plugin.models import License, LicenseStatus
 
 from flows import (

@@ -16,8 +16,7 @@ from saleor.order.models import Order
 from saleor.payment import ChargeStatus, TransactionKind
 from saleor.payment.models import Payment
 
-from saleor_license_plugin.models import License, LicenseStatus
-from saleor_license_plugin.payments.models import ProcessedNotification
+from saleor_license_plugin.models import License, LicenseStatus, ProcessedNotification
 from tests.payments.servers import (
     CARD_3DS,
     STRIPE_KEY,

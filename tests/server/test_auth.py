@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 from django.utils import timezone
 
-from saleor_license_plugin.host import MANAGE_ORDERS
+from saleor_license_plugin.licensing.ports import MANAGE_ORDERS
 from saleor_license_plugin.server.auth import InvalidToken, forget_tokens, resolve_principal
 from saleor_license_plugin.server.models import ApiToken, token_digest
 

@@ -2,12 +2,12 @@
 
 import json
 
-from saleor_license_plugin.catalog import AddOnKind, AddOnTerms, EditionTerms, Term
-from saleor_license_plugin.server import catalog as standalone
+from saleor_license_plugin.licensing.catalog import AddOnKind, AddOnTerms, EditionTerms, Term
+from saleor_license_plugin.server import catalog
 
 
 def test_the_demo_catalog_has_three_editions_by_five_capacities_cloud_and_add_ons():
-    items = standalone._load(None).items()
+    items = catalog._load(None).items()
     editions = [i.terms for i in items if isinstance(i.terms, EditionTerms)]
     grid = {(t.edition, t.capacity) for t in editions if t.term is Term.PERPETUAL}
     assert grid == {
@@ -35,9 +35,9 @@ def test_catalog_file_setting_wins_over_the_environment(settings, tmp_path, monk
     path.write_text(json.dumps([row]))
     monkeypatch.setenv("LICENSE_CATALOG", str(tmp_path / "missing.json"))
     settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "CATALOG_FILE": str(path)}
-    assert [i.variant_id for i in standalone.load_catalog().items()] == ["only"]
+    assert [i.variant_id for i in catalog.load_catalog().items()] == ["only"]
     settings.SALEOR_LICENSE = {
         k: v for k, v in settings.SALEOR_LICENSE.items() if k != "CATALOG_FILE"
     }
     monkeypatch.setenv("LICENSE_CATALOG", str(path))
-    assert standalone.catalog_path() == str(path)
+    assert catalog.catalog_path() == str(path)

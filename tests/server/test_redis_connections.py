@@ -7,7 +7,7 @@ are the Redis clients whose ``db`` is that database."""
 import pytest
 import redis
 
-from .live import Client, serve, server_env
+from tests.server.live import Client, serve, server_env
 
 DB = 11
 REQUESTS = 2000

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import PaymentError, PaymentErrorCode
+from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,18 @@ from saleor.payment import TransactionKind
 from saleor.payment.interface import GatewayConfig, GatewayResponse, PaymentData
 from saleor.plugins.base_plugin import ConfigurationTypeField
 
-from ..common.plugin import (
+from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
+from saleor_license_plugin.payments.money import from_minor, to_minor
+from saleor_license_plugin.payments.multisafepay import webhooks
+from saleor_license_plugin.payments.multisafepay.client import (
+    LIVE_BASE_URL,
+    TEST_BASE_URL,
+    MultiSafepayClient,
+    MultiSafepayConfig,
+)
+from saleor_license_plugin.payments.multisafepay.refunds import refund_order
+from saleor_license_plugin.payments.multisafepay.statuses import PaymentState, payment_state
+from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
     apply_webhook_outcome,
     error_response,
@@ -27,12 +38,6 @@ from ..common.plugin import (
     processed_transaction,
     seconds,
 )
-from ..errors import PaymentError, PaymentErrorCode
-from ..money import from_minor, to_minor
-from . import webhooks
-from .client import LIVE_BASE_URL, TEST_BASE_URL, MultiSafepayClient, MultiSafepayConfig
-from .refunds import refund_order
-from .statuses import PaymentState, payment_state
 
 if TYPE_CHECKING:
     from saleor.plugins.models import PluginConfiguration

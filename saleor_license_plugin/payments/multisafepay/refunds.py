@@ -8,9 +8,9 @@ for that reference, and if the refund is there it is recorded instead of sent ag
 
 from __future__ import annotations
 
-from ..errors import PaymentError
-from ..idempotency import claim_refund, fail_refund, finish_refund
-from .client import MultiSafepayClient, RefundResult
+from saleor_license_plugin.payments.errors import PaymentError
+from saleor_license_plugin.payments.idempotency import claim_refund, fail_refund, finish_refund
+from saleor_license_plugin.payments.multisafepay.client import MultiSafepayClient, RefundResult
 
 PROVIDER = "multisafepay"
 

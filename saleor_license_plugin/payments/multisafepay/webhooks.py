@@ -20,9 +20,11 @@ from dataclasses import replace
 
 from django.db import transaction
 
-from ..errors import PaymentError, PaymentErrorCode
-from ..idempotency import claim_notification, note_notification_action
-from ..outcome import (
+from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
+from saleor_license_plugin.payments.idempotency import claim_notification, note_notification_action
+from saleor_license_plugin.payments.multisafepay.client import MultiSafepayClient, Order
+from saleor_license_plugin.payments.multisafepay.statuses import PaymentState, payment_state
+from saleor_license_plugin.payments.outcome import (
     ApplyOutcome,
     IgnoreReason,
     PaymentLookup,
@@ -32,8 +34,6 @@ from ..outcome import (
     check_amount,
     ignored,
 )
-from .client import MultiSafepayClient, Order
-from .statuses import PaymentState, payment_state
 
 logger = logging.getLogger(__name__)
 

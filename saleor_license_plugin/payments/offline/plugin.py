@@ -17,15 +17,15 @@ from saleor.payment import TransactionKind
 from saleor.payment.interface import GatewayConfig, GatewayResponse, PaymentData, PaymentMethodInfo
 from saleor.plugins.base_plugin import ConfigurationTypeField
 
-from ..common.plugin import LicenseGatewayPlugin
-from ..errors import PaymentError
-from .reference import (
+from saleor_license_plugin.payments.errors import PaymentError
+from saleor_license_plugin.payments.offline.reference import (
     DEFAULT_INSTRUCTIONS,
     ReferencePolicy,
     clean_reference,
     payment_instructions,
     validate_template,
 )
+from saleor_license_plugin.payments.saleor_gateway import LicenseGatewayPlugin
 
 if TYPE_CHECKING:
     from saleor.plugins.models import PluginConfiguration

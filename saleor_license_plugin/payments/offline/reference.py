@@ -9,7 +9,7 @@ import string
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..errors import PaymentError, PaymentErrorCode
+from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
 
 _ALLOWED_RE = re.compile(r"^[A-Za-z0-9\-/._ ]+$")
 DEFAULT_INSTRUCTIONS = (

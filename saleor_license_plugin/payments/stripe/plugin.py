@@ -25,7 +25,9 @@ from saleor.payment.interface import (
 )
 from saleor.plugins.base_plugin import ConfigurationTypeField
 
-from ..common.plugin import (
+from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
+from saleor_license_plugin.payments.money import from_minor
+from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
     apply_webhook_outcome,
     error_response,
@@ -33,10 +35,8 @@ from ..common.plugin import (
     processed_transaction,
     seconds,
 )
-from ..errors import PaymentError, PaymentErrorCode
-from ..money import from_minor
-from . import stripe_api, webhooks
-from .stripe_api import Intent, IntentState, StripeConfig
+from saleor_license_plugin.payments.stripe import stripe_api, webhooks
+from saleor_license_plugin.payments.stripe.stripe_api import Intent, IntentState, StripeConfig
 
 if TYPE_CHECKING:
     from saleor.plugins.models import PluginConfiguration

@@ -24,9 +24,14 @@ from stripe import api_requestor, util
 from stripe import error as stripe_error
 from stripe.http_client import RequestsClient
 
-from ..errors import PaymentError, PaymentErrorCode
-from ..idempotency import claim_refund, fail_refund, finish_refund, idempotency_key
-from ..money import to_minor
+from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
+from saleor_license_plugin.payments.idempotency import (
+    claim_refund,
+    fail_refund,
+    finish_refund,
+    idempotency_key,
+)
+from saleor_license_plugin.payments.money import to_minor
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from django.db import transaction
 from stripe import error as stripe_error
 from stripe.webhook import Webhook
 
-from ..errors import PaymentError, PaymentErrorCode
-from ..idempotency import claim_notification, note_notification_action
-from ..outcome import (
+from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
+from saleor_license_plugin.payments.idempotency import claim_notification, note_notification_action
+from saleor_license_plugin.payments.outcome import (
     ApplyOutcome,
     IgnoreReason,
     PaymentLookup,
@@ -31,8 +31,8 @@ from ..outcome import (
     check_amount,
     ignored,
 )
-from . import stripe_api
-from .stripe_api import PROVIDER, IntentState, StripeConfig
+from saleor_license_plugin.payments.stripe import stripe_api
+from saleor_license_plugin.payments.stripe.stripe_api import PROVIDER, IntentState, StripeConfig
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 
-from ...models import ApiToken
+from saleor_license_plugin.server.models import ApiToken
 
 
 class Command(BaseCommand):

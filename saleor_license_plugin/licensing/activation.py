@@ -31,12 +31,18 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import services
-from .api.options import option
-from .entitlements import claims_for, get_signer
-from .errors import LicenseError, LicenseErrorCode
-from .models import Activation, Deployment, License, LicenseEvent, LicenseStatus
-from .services import Action
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.entitlements import claims_for, get_signer
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.lifecycle import Action
+from saleor_license_plugin.models import (
+    Activation,
+    Deployment,
+    License,
+    LicenseEvent,
+    LicenseStatus,
+)
 
 DEVICE_DOMAIN = b"saleor-license-plugin/device/v1\x00"
 MAX_FINGERPRINT_LENGTH = 512
@@ -169,7 +175,7 @@ def activate(
                     "This license is bound to another deployment.",
                     "deploymentId",
                 )
-            services.bind_deployment(locked.pk, deployment, actor=actor, now=now)
+            lifecycle.bind_deployment(locked.pk, deployment, actor=actor, now=now)
             locked = _lock(locked.pk)
         live = Activation.objects.filter(
             license=locked, fingerprint=device, deactivated_at__isnull=True
@@ -190,7 +196,7 @@ def activate(
             Activation.objects.create(
                 license=locked, fingerprint=device, first_seen_at=now, last_seen_at=now
             )
-            services.record_event(
+            lifecycle.record_event(
                 locked,
                 Action.ACTIVATED,
                 actor=actor,
@@ -219,8 +225,8 @@ def deactivate(
                 "This device is not activated on this license.",
                 "fingerprint",
             )
-        limit = int(option("DEACTIVATION_LIMIT"))
-        since = now - timedelta(days=int(option("DEACTIVATION_WINDOW_DAYS")))
+        limit = get_settings().deactivation_limit
+        since = now - timedelta(days=get_settings().deactivation_window_days)
         recent = LicenseEvent.objects.filter(
             license=locked, action=Action.DEACTIVATED, created_at__gte=since
         ).count()
@@ -232,7 +238,7 @@ def deactivate(
             )
         live.deactivated_at = now
         live.save(update_fields=["deactivated_at"])
-        services.record_event(
+        lifecycle.record_event(
             locked,
             Action.DEACTIVATED,
             actor=actor,

@@ -19,12 +19,12 @@ from graphql.error import format_error as format_graphql_error
 from graphql.execution import ExecutionResult, execute
 from graphql.language.ast import Document
 
-from ..errors import LicenseError, LicenseErrorCode
-from ..graphql.context import ApiContext
-from ..host import Catalog, Principal
-from .client import client_ip
-from .graphiql import GRAPHIQL_HTML
-from .responses import BadRequest, method_not_allowed, read_json_object
+from saleor_license_plugin.graphql.context import ApiContext
+from saleor_license_plugin.http.client import client_ip
+from saleor_license_plugin.http.graphiql import GRAPHIQL_HTML
+from saleor_license_plugin.http.responses import BadRequest, method_not_allowed, read_json_object
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.ports import Catalog, CheckoutHost, Principal
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,12 @@ def _request_fields(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None, s
 
 
 def serve(
-    request: HttpRequest, *, principal: Principal, catalog: Catalog, schema: graphene.Schema
+    request: HttpRequest,
+    *,
+    principal: Principal,
+    catalog: Catalog,
+    schema: graphene.Schema,
+    checkout: CheckoutHost | None = None,
 ) -> HttpResponse:
     if request.method == "GET":
         return HttpResponse(GRAPHIQL_HTML, content_type="text/html; charset=utf-8")
@@ -122,6 +127,7 @@ def serve(
         catalog=catalog,
         client_ip=client_ip(request),
         now=timezone.now(),
+        checkout=checkout,
     )
     try:
         result = execute(

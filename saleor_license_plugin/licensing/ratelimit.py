@@ -19,8 +19,8 @@ from typing import Any, cast
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-from .api.options import option
-from .errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 
 PREFIX = "slp:rl:"
 
@@ -52,7 +52,7 @@ class RateLimited(LicenseError):
 
 
 def configured_limit(scope: str) -> Limit | None:
-    return Limit.parse((option("RATE_LIMITS") or {}).get(scope))
+    return Limit.parse(get_settings().rate_limits.get(scope))
 
 
 def hit(scope: str, identity: str, limit: Limit | None, now: float | None = None) -> None:
@@ -85,7 +85,7 @@ def hit_many(checks: list[tuple[str, str, Limit | None]], now: float | None = No
 
 def _increment(keys: list[tuple[str, int]]) -> list[int]:
     """Bump each counter, creating it with its timeout; the new values."""
-    cache = caches[option("RATE_LIMIT_CACHE")]
+    cache = caches[get_settings().rate_limit_cache]
     if isinstance(cache, RedisCache):
         # One round trip, atomic in MULTI/EXEC: each counter is created with its expiry and
         # bumped together (so none can outlive its window). Django's Redis serializer stores

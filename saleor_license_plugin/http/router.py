@@ -13,17 +13,17 @@ from collections.abc import Callable
 import graphene
 from django.http import HttpRequest, HttpResponse
 
-from ..errors import LicenseErrorCode
-from ..host import Catalog, Principal
-from . import device, graphql_view
-from .responses import json_error
+from saleor_license_plugin.http import device, graphql_view
+from saleor_license_plugin.http.responses import json_error
+from saleor_license_plugin.licensing.errors import LicenseErrorCode
+from saleor_license_plugin.licensing.ports import Catalog, CheckoutHost, Principal
 
 PrincipalResolver = Callable[[HttpRequest], Principal]
 """How a host tells who is calling: Saleor's JWT inside Saleor, API tokens standalone."""
 
 
 def _default_schema() -> graphene.Schema:
-    from ..graphql.schema import schema
+    from saleor_license_plugin.graphql.schema import schema
 
     return schema
 
@@ -34,6 +34,7 @@ def dispatch(
     *,
     principal: Principal,
     catalog: Catalog,
+    checkout: CheckoutHost | None = None,
     extra_schema: graphene.Schema | None = None,
 ) -> HttpResponse:
     """Serve ``graphql/`` and ``activation/``; a JSON 404 for anything else.
@@ -44,7 +45,9 @@ def dispatch(
     route = path.strip("/")
     if route == "graphql":
         schema = extra_schema if extra_schema is not None else _default_schema()
-        return graphql_view.serve(request, principal=principal, catalog=catalog, schema=schema)
+        return graphql_view.serve(
+            request, principal=principal, catalog=catalog, schema=schema, checkout=checkout
+        )
     if route == "activation":
         return device.serve(request)
     return json_error(404, LicenseErrorCode.NOT_FOUND, "No such endpoint.")

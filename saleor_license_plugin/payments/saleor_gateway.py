@@ -33,10 +33,10 @@ from saleor.payment.utils import (
 from saleor.plugins.base_plugin import BasePlugin
 from saleor.plugins.manager import get_plugins_manager
 
-from ..errors import PaymentError, PaymentErrorCode
-from ..licenses import suspend_for_chargeback
-from ..money import from_minor
-from ..outcome import ExpectedPayment, WebhookAction, WebhookOutcome
+from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
+from saleor_license_plugin.payments.licenses import suspend_for_chargeback
+from saleor_license_plugin.payments.money import from_minor
+from saleor_license_plugin.payments.outcome import ExpectedPayment, WebhookAction, WebhookOutcome
 
 logger = logging.getLogger(__name__)
 

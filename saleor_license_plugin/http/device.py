@@ -14,12 +14,17 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from .. import activation, ratelimit
-from ..errors import LicenseError, LicenseErrorCode
-from ..models import Deployment
-from .client import client_ip
-from .lookup import count_attempt, find, not_found
-from .responses import BadRequest, json_error, method_not_allowed, read_json_object
+from saleor_license_plugin.http.client import client_ip
+from saleor_license_plugin.http.responses import (
+    BadRequest,
+    json_error,
+    method_not_allowed,
+    read_json_object,
+)
+from saleor_license_plugin.licensing import activation, ratelimit
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.lookup import count_attempt, find, not_found
+from saleor_license_plugin.models import Deployment
 
 C = LicenseErrorCode
 STATUS = {

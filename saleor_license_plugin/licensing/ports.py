@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from .catalog import AddOnTerms, EditionTerms, parse_terms
-from .pricing import Money
+from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, parse_terms
+from saleor_license_plugin.licensing.pricing import Money
 
 MANAGE_ORDERS = "MANAGE_ORDERS"  # Saleor's permission name for staff order handling
 
@@ -95,3 +95,20 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+
+
+@dataclass(frozen=True)
+class AddedLine:
+    line_id: str  # the host's global id of the checkout line
+    quantity: int
+    priced: Any  # offers.PricedLine
+
+
+class CheckoutHost(Protocol):
+    """A host with checkouts (Saleor): ``checkoutLicenseLinesAdd`` adds lines through it."""
+
+    def add_license_lines(
+        self, checkout_id: str, principal: Principal, lines: list[Any]
+    ) -> tuple[str, list[AddedLine]]:
+        """Add all lines or none; returns the checkout's global id and the lines added."""
+        ...

@@ -16,12 +16,23 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import keys
-from .catalog import AddOnKind, AddOnTerms, EditionTerms, Term
-from .conf import get_settings
-from .errors import LicenseError, LicenseErrorCode
-from .models import Deployment, License, LicenseEvent, LicenseKind, LicenseStatus
-from .pricing import YearBounds, check_quantity, check_upgrade_path, check_years
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.licensing import keys
+from saleor_license_plugin.licensing.catalog import AddOnKind, AddOnTerms, EditionTerms, Term
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.pricing import (
+    YearBounds,
+    check_quantity,
+    check_upgrade_path,
+    check_years,
+)
+from saleor_license_plugin.models import (
+    Deployment,
+    License,
+    LicenseEvent,
+    LicenseKind,
+    LicenseStatus,
+)
 
 S = LicenseStatus
 

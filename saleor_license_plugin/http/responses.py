@@ -8,8 +8,8 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from ..errors import LicenseErrorCode
-from .options import option
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.licensing.errors import LicenseErrorCode
 
 
 class BadRequest(Exception):
@@ -31,7 +31,7 @@ def json_error(
 
 def read_json_object(request: HttpRequest) -> dict[str, Any]:
     """The body as a JSON object, refusing oversized, non-JSON and non-object bodies."""
-    limit = int(option("MAX_REQUEST_BYTES"))
+    limit = get_settings().max_request_bytes
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

@@ -12,8 +12,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from . import keys
-from .conf import get_settings
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.licensing import keys
 
 
 class LicenseStatus(models.TextChoices):
@@ -211,6 +211,3 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return self.kid
-
-
-from .payments.models import *  # noqa: E402,F403

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from .catalog import AddOnKind, AddOnTerms, EditionTerms
-from .errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.catalog import AddOnKind, AddOnTerms, EditionTerms
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 
 # ISO 4217 minor units that are not 2.
 _EXPONENTS = {

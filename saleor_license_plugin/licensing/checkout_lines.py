@@ -23,14 +23,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import services
-from .catalog import EditionTerms
-from .conf import LicenseSettings, get_settings
-from .errors import LicenseError, LicenseErrorCode
-from .host import Catalog, Principal
-from .models import Deployment, License
-from .offers import LineRequest, PricedLine, quote_line
-from .pricing import LineAction
+from saleor_license_plugin.conf import LicenseSettings, get_settings
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.catalog import EditionTerms
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.offers import LineRequest, PricedLine, quote_line
+from saleor_license_plugin.licensing.ports import Catalog, Principal
+from saleor_license_plugin.licensing.pricing import LineAction
+from saleor_license_plugin.models import Deployment, License
 
 INTENT_KEY = "saleor_license_plugin.intent"
 INTENT_MAC_KEY = "saleor_license_plugin.intent_mac"
@@ -123,7 +123,7 @@ def _buyer_license(key: str | None, buyer: Principal) -> License:
         raise LicenseError(
             LicenseErrorCode.REQUIRED, "This line needs a license key.", "licenseKey"
         )
-    license = services.find_by_key(key)
+    license = lifecycle.find_by_key(key)
     if license is None or not buyer.can_see(license):
         raise _not_found("licenseKey")
     return license
@@ -359,3 +359,20 @@ def check_checkout_requirements(metadata: Mapping[str, Any], conf: LicenseSettin
             "metadata",
         )
     return reference
+
+
+# Saleor's checkoutComplete accepts only its own CheckoutErrorCode values; these license codes
+# map to the nearest one, every other to INVALID. The license code leads the message.
+COMPLETION_CODES = {
+    LicenseErrorCode.NOT_FOUND: "NOT_FOUND",
+    LicenseErrorCode.REQUIRED: "REQUIRED",
+    LicenseErrorCode.TERMS_NOT_ACCEPTED: "REQUIRED",
+    LicenseErrorCode.REFERENCE_REQUIRED: "REQUIRED",
+    LicenseErrorCode.DEPLOYMENT_REQUIRED: "REQUIRED",
+}
+
+
+def completion_error(exc: LicenseError) -> tuple[str, str]:
+    """``(message, checkout error code)`` of a refusal at ``checkoutComplete``:
+    ``("STALE_QUOTE: The price changed…", "INVALID")``."""
+    return f"{exc.code.value}: {exc.message}", COMPLETION_CODES.get(exc.code, "INVALID")

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .catalog import AddOnTerms, EditionTerms
-from .conf import LicenseSettings, get_settings
-from .errors import LicenseError, LicenseErrorCode
-from .host import Catalog, CatalogItem
-from .models import License
-from .pricing import (
+from saleor_license_plugin.conf import LicenseSettings, get_settings
+from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.lifecycle import ALLOWED_STATES, Action, ensure_allowed
+from saleor_license_plugin.licensing.ports import Catalog, CatalogItem
+from saleor_license_plugin.licensing.pricing import (
     LineAction,
     Quote,
     UpgradePolicy,
@@ -27,7 +27,7 @@ from .pricing import (
     quote_renew_maintenance,
     quote_upgrade,
 )
-from .services import ALLOWED_STATES, Action, ensure_allowed
+from saleor_license_plugin.models import License
 
 _SERVICE_ACTION = {
     LineAction.UPGRADE: Action.UPGRADED,

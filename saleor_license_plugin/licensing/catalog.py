@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from .errors import CatalogError
+from saleor_license_plugin.licensing.errors import CatalogError
 
 PREFIX = "license."
 

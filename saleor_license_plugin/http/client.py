@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from .options import option
+from saleor_license_plugin.conf import get_settings
 
 
 def client_ip(request: HttpRequest) -> str:
     """The peer address, or the address ``TRUSTED_PROXY_HOPS`` trusted proxies saw."""
-    hops = int(option("TRUSTED_PROXY_HOPS") or 0)
+    hops = get_settings().trusted_proxy_hops
     if hops > 0:
         forwarded = [
             part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")

@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.db import IntegrityError, transaction
 
-from . import keys
-from .conf import get_settings
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.licensing import keys
 
 DOMAIN = b"saleor-license-plugin/entitlement/v1\x00"
 VERSION = 1
@@ -116,7 +116,7 @@ def reset_signer_cache() -> None:
 
 
 def _stored_signer() -> Signer:
-    from .models import SigningKey
+    from saleor_license_plugin.models import SigningKey
 
     secret = get_settings().key_secret
     stored = SigningKey.objects.filter(active=True).first()

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import keys, ratelimit
-from ..conf import get_settings
-from ..errors import LicenseError, LicenseErrorCode
-from ..host import Principal
-from ..models import License
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.licensing import keys, ratelimit
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.ports import Principal
+from saleor_license_plugin.models import License
 
 NOT_FOUND_MESSAGE = "No license matches this key."
 

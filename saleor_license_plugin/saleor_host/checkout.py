@@ -1,0 +1,185 @@
+"""License lines in Saleor checkouts: adding them (``checkoutLicenseLinesAdd``) and the guard
+that re-validates them at ``checkoutComplete`` (``preprocess_order_creation``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import graphene
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from saleor.checkout.error_codes import CheckoutErrorCode
+from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
+from saleor.checkout.models import Checkout, CheckoutLine
+from saleor.checkout.utils import invalidate_checkout
+from saleor.product.models import ProductVariant
+
+from saleor_license_plugin import conf
+from saleor_license_plugin.licensing.checkout_lines import (
+    LineFacts,
+    LineInput,
+    check_checkout_requirements,
+    completion_error,
+    line_quantity,
+    prepare_line,
+    revalidate_line,
+)
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.offers import PricedLine
+from saleor_license_plugin.licensing.ports import AddedLine, Catalog, Principal
+from saleor_license_plugin.saleor_host.auth import (
+    decode_global_id,
+    principal_for_user,
+    user_global_id,
+    variant_global_id,
+)
+from saleor_license_plugin.saleor_host.catalog import KIND_KEY
+from saleor_license_plugin.saleor_host.compat import checkout_line_fields
+
+
+def checkout_error(exc: LicenseError, line_ids: list[str] | None = None) -> ValidationError:
+    """A refusal as Saleor's checkoutComplete reports it (line ids in ``lines``)."""
+    message, code = completion_error(exc)
+    params = {"lines": line_ids} if line_ids else {}
+    return ValidationError(message, code=CheckoutErrorCode(code).value, params=params)
+
+
+def buyer_checkout(checkout_id: Any, principal: Principal) -> Checkout:
+    """The caller's own checkout; anyone else's looks like no checkout at all."""
+    not_found = LicenseError(LicenseErrorCode.NOT_FOUND, "No such checkout.", "checkoutId")
+    raw = str(checkout_id or "")
+    token = decode_global_id(raw, "Checkout") if len(raw) < 200 else None
+    try:
+        token_uuid = uuid.UUID(token or "")
+    except ValueError:
+        raise not_found from None
+    checkout = Checkout.objects.select_related("channel", "user").filter(pk=token_uuid).first()
+    if checkout is None:
+        raise not_found
+    owner = user_global_id(checkout.user_id) if checkout.user_id else None
+    if owner != principal.user_id and not principal.is_staff:
+        raise not_found
+    return checkout
+
+
+def add_license_lines(
+    checkout: Checkout,
+    principal: Principal,
+    lines: list[LineInput],
+    *,
+    settings: conf.LicenseSettings,
+    catalog: Catalog,
+) -> list[tuple[CheckoutLine, PricedLine]]:
+    """Price and add license lines: each its own checkout line, priced by override, with its
+    intent in private metadata. All lines or none. Returns (line, priced) pairs."""
+    now = timezone.now()
+    prepared = []
+    with conf.using(settings):
+        for line in lines:
+            intent, priced = prepare_line(line, principal, catalog, now, settings)
+            decoded = decode_global_id(intent.variant_id, "ProductVariant")
+            prepared.append((intent, priced, int(decoded or 0)))
+    currency = {priced.quote.unit_price.currency for _, priced, _ in prepared}
+    if currency and currency != {checkout.currency}:
+        raise LicenseError(
+            LicenseErrorCode.CURRENCY_MISMATCH,
+            "Prices are not in the checkout's currency.",
+            "lines",
+        )
+    variants = ProductVariant.objects.in_bulk([pk for _, _, pk in prepared])
+    created = []
+    with transaction.atomic():
+        for intent, priced, pk in prepared:
+            unit = priced.quote.unit_price.amount
+            line = CheckoutLine.objects.create(
+                checkout=checkout,
+                variant=variants[pk],
+                quantity=line_quantity(intent.line_action, intent.quantity),
+                currency=checkout.currency,
+                price_override=unit,
+                undiscounted_unit_price_amount=unit,
+                private_metadata=intent.to_metadata(settings.key_secret),
+                **checkout_line_fields(price_override_reason=f"License {intent.action}"),
+            )
+            created.append((line, priced))
+        manager = plugins_manager()
+        lines_info, _ = fetch_checkout_lines(checkout)
+        checkout_info = fetch_checkout_info(checkout, lines_info, manager)
+        invalidate_checkout(checkout_info, lines_info, manager, save=True)
+    return created
+
+
+def guard_completion(
+    checkout_info: Any, lines: Any, *, settings: conf.LicenseSettings, catalog: Catalog
+) -> None:
+    """Re-validate every license line of a checkout being completed (other lines are left
+    alone); raise Saleor's ``ValidationError`` listing every refusal."""
+    buyer = principal_for_user(checkout_info.user)
+    now = timezone.now()
+    errors: list[ValidationError] = []
+    has_license_lines = False
+    with conf.using(settings):
+        for info in lines if lines is not None else checkout_info.lines:
+            facts = LineFacts(
+                line_id=str(info.line.pk),
+                variant_id=variant_global_id(info.variant.pk),
+                quantity=info.line.quantity,
+                private_metadata=info.line.private_metadata or {},
+                price_override=info.line.price_override,
+                is_license_product=KIND_KEY
+                in {**(info.product.metadata or {}), **(info.variant.metadata or {})},
+            )
+            line_gid = graphene.Node.to_global_id("CheckoutLine", info.line.pk)
+            try:
+                if revalidate_line(facts, buyer, catalog, now, settings) is not None:
+                    has_license_lines = True
+            except LicenseError as exc:
+                has_license_lines = True
+                errors.append(checkout_error(exc, [line_gid]))
+        if has_license_lines and not errors:
+            try:
+                check_checkout_requirements(checkout_metadata(checkout_info.checkout), settings)
+            except LicenseError as exc:
+                errors.append(checkout_error(exc))
+    if errors:
+        raise ValidationError({"lines": errors})
+
+
+def checkout_metadata(checkout: Any) -> dict[str, Any]:
+    try:
+        return dict(checkout.metadata_storage.metadata or {})
+    except ObjectDoesNotExist:
+        return {}
+
+
+def plugins_manager() -> Any:
+    from saleor.plugins.manager import get_plugins_manager
+
+    return get_plugins_manager(allow_replica=False)
+
+
+class SaleorCheckoutHost:
+    """checkoutLicenseLinesAdd inside Saleor: the caller's own checkout, lines added with the
+    plugin's settings and the channel's catalog."""
+
+    def __init__(self, settings: conf.LicenseSettings, catalog_for: Any) -> None:
+        self.settings = settings
+        self.catalog_for = catalog_for  # channel -> Catalog
+
+    def add_license_lines(
+        self, checkout_id: str, principal: Principal, lines: list[LineInput]
+    ) -> tuple[str, list[AddedLine]]:
+        checkout = buyer_checkout(checkout_id, principal)
+        added = add_license_lines(
+            checkout,
+            principal,
+            lines,
+            settings=self.settings,
+            catalog=self.catalog_for(checkout.channel),
+        )
+        return graphene.Node.to_global_id("Checkout", checkout.pk), [
+            AddedLine(graphene.Node.to_global_id("CheckoutLine", line.pk), line.quantity, priced)
+            for line, priced in added
+        ]

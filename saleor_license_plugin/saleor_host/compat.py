@@ -1,0 +1,20 @@
+"""What differs between the Saleor versions we support, in one place."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from saleor.checkout.models import CheckoutLine
+
+
+@cache
+def _checkout_line_field_names() -> frozenset[str]:
+    return frozenset(field.name for field in CheckoutLine._meta.get_fields())
+
+
+def checkout_line_fields(**fields: Any) -> dict[str, Any]:
+    """Only the fields this Saleor's CheckoutLine has: ``price_override_reason`` arrived in
+    3.23.19 (migration checkout/0094); older versions get the line without it."""
+    names = _checkout_line_field_names()
+    return {name: value for name, value in fields.items() if name in names}
