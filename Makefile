@@ -33,6 +33,7 @@ services:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy saleor_license_plugin
 
