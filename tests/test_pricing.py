@@ -210,3 +210,23 @@ def test_money_refuses_nonsense():
     for amount, currency in ((Decimal("NaN"), EUR), (Decimal(1), "EURO"), (1, EUR)):
         with pytest.raises(LicenseError):
             Money(amount, currency)
+
+
+@pytest.mark.parametrize("currency", ["MGA", "UYI", "JPY", "KWD", "CLF", "EUR", "ISK", "IQD"])
+@given(days=st.integers(min_value=1, max_value=364))
+def test_prorated_quotes_are_amounts_the_payment_layer_accepts(currency, days):
+    """The bug: MGA quotes were rounded to cents (one table) and then refused by the payment
+    layer (another table, MGA has no minor unit). One precision table now serves both."""
+    from saleor_license_plugin.payments.money import from_minor, to_minor
+
+    quote = upgrade(
+        Decimal("1000"), Decimal("3333"), expires=NOW + timedelta(days=days), currency=currency
+    )
+    for amount in (quote.unit_price.amount, quote.total.amount):
+        assert from_minor(to_minor(amount, currency), currency) == amount
+
+
+def test_precision_is_saleors_table():
+    from saleor_license_plugin.licensing.pricing import currency_precision
+
+    assert [currency_precision(c) for c in ("MGA", "EUR", "kwd", "JPY", "CLF")] == [0, 2, 3, 0, 4]

@@ -243,7 +243,7 @@ def _withdraw(
 def expire_due(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
     """Periodic: suspend pending-payment licenses past their grace, expire lapsed terms."""
     now = now or timezone.now()
-    counts = {"suspended": 0, "expired": 0}
+    counts = {"suspended": 0, "expired": 0, "skipped": 0}
     overdue: Iterable[int] = License.objects.filter(
         status=LicenseStatus.PENDING_PAYMENT, pending_payment_until__lte=now
     ).values_list("pk", flat=True)[:batch]
@@ -255,6 +255,12 @@ def expire_due(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
         Q(status=LicenseStatus.ACTIVE) & Q(term_expires_at__lte=now)
     ).values_list("pk", flat=True)[:batch]
     for license_id in list(lapsed):
-        lifecycle.expire_license(license_id, now=now)
+        try:
+            lifecycle.expire_license(license_id, now=now)
+        except LicenseError:
+            # Renewed (or otherwise changed) between the query and the call: the rest of the
+            # batch still runs; the next sweep sees the license as it now is.
+            counts["skipped"] += 1
+            continue
         counts["expired"] += 1
     return counts

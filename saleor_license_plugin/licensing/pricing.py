@@ -12,35 +12,11 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from babel.numbers import get_currency_precision
+
 from saleor_license_plugin.licensing.catalog import AddOnKind, AddOnTerms, EditionTerms
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 
-# ISO 4217 minor units that are not 2.
-_EXPONENTS = {
-    **dict.fromkeys(
-        (
-            "BIF",
-            "CLP",
-            "DJF",
-            "GNF",
-            "ISK",
-            "JPY",
-            "KMF",
-            "KRW",
-            "PYG",
-            "RWF",
-            "UGX",
-            "UYI",
-            "VND",
-            "VUV",
-            "XAF",
-            "XOF",
-            "XPF",
-        ),
-        0,
-    ),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
 YEAR = timedelta(days=365)
 
 
@@ -52,8 +28,14 @@ class LineAction(StrEnum):
     EXPANSION = "expansion"
 
 
+def currency_precision(currency: str) -> int:
+    """Decimal places of ``currency``, from CLDR through Babel: the table Saleor itself rounds
+    prices with (``saleor.core.prices``), so our amounts are always ones Saleor can hold."""
+    return int(get_currency_precision(currency.upper()))
+
+
 def quantize(amount: Decimal, currency: str) -> Decimal:
-    exponent = _EXPONENTS.get(currency.upper(), 2)
+    exponent = currency_precision(currency)
     return amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
 
 

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from saleor_license_plugin.licensing.pricing import currency_precision
 from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
-
-# ISO 4217 exponents that differ from 2 (the currencies Stripe and MultiSafepay accept).
-_EXPONENTS = {
-    **dict.fromkeys(
-        "BIF CLP DJF GNF ISK JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split(), 0
-    ),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-}
 
 
 def exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency.upper(), 2)
+    """The same precision the quotes are rounded to (one table: CLDR's, as Saleor uses)."""
+    return currency_precision(currency)
 
 
 def to_minor(amount: Decimal, currency: str) -> int:

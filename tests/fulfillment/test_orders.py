@@ -98,9 +98,9 @@ def test_unpaid_licenses_past_grace_are_suspended_and_lapsed_terms_expire(alice,
         now=now,
     )
     annual = issue("cloud-8", alice, now)
-    assert expire_due(now + timedelta(days=2)) == {"suspended": 0, "expired": 0}
-    assert expire_due(now + timedelta(days=400)) == {"suspended": 1, "expired": 1}
-    assert expire_due(now + timedelta(days=401)) == {"suspended": 0, "expired": 0}
+    assert expire_due(now + timedelta(days=2)) == {"suspended": 0, "expired": 0, "skipped": 0}
+    assert expire_due(now + timedelta(days=400)) == {"suspended": 1, "expired": 1, "skipped": 0}
+    assert expire_due(now + timedelta(days=401)) == {"suspended": 0, "expired": 0, "skipped": 0}
     annual.refresh_from_db()
     assert annual.status == LicenseStatus.EXPIRED
 
@@ -155,3 +155,26 @@ def test_a_resellers_end_customer_is_kept_on_each_license(now):
     assert [lic.end_customer for lic in License.objects.filter(pk__in=result.licenses)] == [
         customer
     ] * 2
+
+
+def test_a_license_renewed_mid_sweep_does_not_stop_the_batch(alice, now, monkeypatch):
+    """The bug: expire_due stopped at the first LicenseError, leaving the rest unexpired."""
+    first, second, third = (issue("cloud-8", alice, now) for _ in range(3))
+    later = now + timedelta(days=400)
+    real_expire = lifecycle.expire_license
+
+    def renewed_meanwhile(license_id, *, now=None):
+        if license_id == first.pk:  # a renewal commits between the sweep's query and its call
+            lifecycle.renew_license(first.pk, years=1, now=later)
+        return real_expire(license_id, now=now)
+
+    monkeypatch.setattr(lifecycle, "expire_license", renewed_meanwhile)
+    assert expire_due(later) == {"suspended": 0, "expired": 2, "skipped": 1}
+    statuses = {
+        lic.pk: lic.status for lic in License.objects.filter(pk__in=[first.pk, second.pk, third.pk])
+    }
+    assert statuses == {
+        first.pk: LicenseStatus.ACTIVE,
+        second.pk: LicenseStatus.EXPIRED,
+        third.pk: LicenseStatus.EXPIRED,
+    }
