@@ -1,24 +1,27 @@
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
 from saleor_license_plugin.conf import get_settings
-from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing import checkout_lines, lifecycle
 from saleor_license_plugin.licensing.checkout_lines import (
     INTENT_KEY,
     LineFacts,
     LineInput,
     LineIntent,
     check_checkout_requirements,
-    prepare_line,
     revalidate_line,
 )
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.ports import MANAGE_ORDERS, Principal, StaticCatalog
 from saleor_license_plugin.licensing.pricing import LineAction
 from tests.factories import CATALOG, ROWS, issue
+
+# A key on a line counts against the verification limits of the caller's address.
+prepare_line = partial(checkout_lines.prepare_line, client_ip="10.0.0.1")
 
 pytestmark = pytest.mark.django_db
 ALICE = Principal("user:alice", "alice@example.com")
@@ -302,3 +305,25 @@ def test_end_customer_details_from_checkout_metadata():
             code_of(lambda bad=bad: check_checkout_requirements(bad, get_settings()))
             is LicenseErrorCode.INVALID
         )
+
+
+def test_a_key_on_a_line_goes_through_the_rate_limited_lookup(settings, alice, now):
+    """The checkout path used its own unlimited key lookup and reported a malformed key under
+    ``key``; it is now the verification lookup: counted per key and per client, on licenseKey."""
+    settings.SALEOR_LICENSE = {
+        **settings.SALEOR_LICENSE,
+        "RATE_LIMITS": {**settings.SALEOR_LICENSE["RATE_LIMITS"], "verify_key": "2/60"},
+    }
+    key = issue("pro-8", alice, now).display_key()
+    line = LineInput("pro-16", LineAction.UPGRADE, key)
+    prepare_line(line, ALICE, CATALOG, now)
+    prepare_line(line, ALICE, CATALOG, now)
+    with pytest.raises(LicenseError) as limited:
+        prepare_line(line, ALICE, CATALOG, now)
+    assert (limited.value.code, limited.value.field) == (LicenseErrorCode.RATE_LIMITED, None)
+    with pytest.raises(LicenseError) as malformed:
+        prepare_line(LineInput("pro-16", LineAction.UPGRADE, "ABC"), ALICE, CATALOG, now)
+    assert (malformed.value.code, malformed.value.field) == (
+        LicenseErrorCode.MALFORMED_KEY,
+        "licenseKey",
+    )

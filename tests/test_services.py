@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from saleor_license_plugin.licensing import keys, lifecycle
+from saleor_license_plugin.licensing import keys, lifecycle, lookup
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.lifecycle import OrderLineRef
 from saleor_license_plugin.models import (
@@ -31,7 +31,7 @@ def test_issue_creates_a_findable_license_and_an_event(pro8, alice, now):
     issued = issue(pro8, alice, order_line=LINE, maintenance_years=2, now=now, currency="EUR")
     assert issued.created and issued.key
     license = issued.license
-    assert lifecycle.find_by_key(keys.format_key(issued.key).lower()) == license
+    assert lookup.find_by_key(keys.format_key(issued.key).lower()) == license
     assert license.display_key() == keys.format_key(issued.key)
     assert issued.key not in (license.key_digest + license.key_sealed)
     assert license.status == LicenseStatus.ACTIVE and license.is_perpetual
@@ -264,7 +264,7 @@ def test_events_are_append_only(pro8, alice, now):
 
 
 def test_unknown_key_finds_nothing_and_malformed_key_raises():
-    assert lifecycle.find_by_key(keys.format_key(keys.generate())) is None
+    assert lookup.find_by_key(keys.format_key(keys.generate())) is None
     with pytest.raises(LicenseError) as info:
-        lifecycle.find_by_key("ABC")
+        lookup.find_by_key("ABC")
     assert codes(info) is LicenseErrorCode.MALFORMED_KEY

@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing import access, lifecycle
 from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, parse_terms
 from saleor_license_plugin.licensing.checkout_lines import LineIntent
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
@@ -80,7 +80,7 @@ def _actor(order_id: str) -> str:
 def _deployment(public_id: str | None) -> Deployment | None:
     if not public_id:
         return None
-    return Deployment.objects.filter(public_id=public_id).first()
+    return access.find_deployment(public_id)
 
 
 def apply_order(order: OrderPayload, now: datetime | None = None) -> list[LineResult]:

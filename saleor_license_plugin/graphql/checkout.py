@@ -82,7 +82,9 @@ class CheckoutLicenseLinesAdd(BaseMutation):
             for line in lines
         ]
         checkout_gid = text(checkout_id, "checkoutId", maximum=200, required=True)
-        checkout_gid, added = host.add_license_lines(checkout_gid, ctx.principal, inputs)
+        checkout_gid, added = host.add_license_lines(
+            checkout_gid, ctx.principal, inputs, client_ip=ctx.client_ip
+        )
         return cls.success(
             checkout_id=checkout_gid,
             lines=[

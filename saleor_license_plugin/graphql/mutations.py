@@ -29,7 +29,7 @@ from saleor_license_plugin.graphql.types import (
     add_ons,
     quote_value,
 )
-from saleor_license_plugin.licensing import activation, lifecycle
+from saleor_license_plugin.licensing import access, activation, lifecycle
 from saleor_license_plugin.licensing.catalog import EditionTerms
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.keys import format_key
@@ -43,16 +43,9 @@ MAX_TRIAL_DAYS = 365
 
 def deployment_by_public_id(ctx: ApiContext, value: Any, field: str = "deploymentId") -> Deployment:
     """A deployment the caller owns or manages (any for staff); NOT_FOUND otherwise."""
-    public_id = text(value, field, maximum=32, required=True).upper()
-    deployment = Deployment.objects.filter(public_id=public_id).first()
-    user_id = ctx.principal.user_id
-    allowed = deployment is not None and (
-        ctx.principal.is_staff
-        or (user_id is not None and user_id in (deployment.owner_id, deployment.reseller_id))
+    return access.visible_deployment(
+        text(value, field, maximum=32, required=True), ctx.principal, field
     )
-    if deployment is None or not allowed:
-        raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such deployment.", field)
-    return deployment
 
 
 # --- verification and quotes ---------------------------------------------------------------
@@ -364,10 +357,9 @@ def _activate(ctx: ApiContext, key: Any, fingerprint: Any, deployment_id: Any) -
         raise not_found()
     deployment = None
     if deployment_id is not None:
-        public_id = text(deployment_id, "deploymentId", maximum=32, required=True).upper()
-        deployment = Deployment.objects.filter(public_id=public_id).first()
+        deployment = access.find_deployment(text(deployment_id, "deploymentId", required=True))
         if deployment is None:
-            raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such deployment.", "deploymentId")
+            raise access.deployment_not_found()
     granted = activation.activate(
         license, fingerprint, deployment=deployment, actor=ctx.actor, now=ctx.now
     )

@@ -28,6 +28,7 @@ from saleor_license_plugin.graphql.types import (
     LicenseType,
     LicensingPublicKey,
 )
+from saleor_license_plugin.licensing import access
 from saleor_license_plugin.licensing.entitlements import get_signer, public_key_b64
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.lookup import visible_license
@@ -47,17 +48,15 @@ class LicenseFilterInput(graphene.InputObjectType):
 
 def visible_licenses(ctx: ApiContext) -> QuerySet[License]:
     """Licenses the caller owns or resells; every license for staff."""
-    if ctx.principal.is_staff:
-        return License.objects.all()
-    user_id = require_user(ctx)
-    return License.objects.filter(Q(owner_id=user_id) | Q(reseller_id=user_id))
+    if not ctx.principal.is_staff:
+        require_user(ctx)
+    return access.visible_licenses(ctx.principal)
 
 
 def visible_deployments(ctx: ApiContext) -> QuerySet[Deployment]:
-    if ctx.principal.is_staff:
-        return Deployment.objects.all()
-    user_id = require_user(ctx)
-    return Deployment.objects.filter(Q(owner_id=user_id) | Q(reseller_id=user_id))
+    if not ctx.principal.is_staff:
+        require_user(ctx)
+    return access.visible_deployments(ctx.principal)
 
 
 def expiring_q(ctx: ApiContext, days: int) -> Q:

@@ -21,10 +21,9 @@ from saleor_license_plugin.http.responses import (
     method_not_allowed,
     read_json_object,
 )
-from saleor_license_plugin.licensing import activation, ratelimit
+from saleor_license_plugin.licensing import access, activation, ratelimit
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.lookup import count_attempt, find, not_found
-from saleor_license_plugin.models import Deployment
 
 C = LicenseErrorCode
 STATUS = {
@@ -37,17 +36,10 @@ STATUS = {
     C.PERMISSION_DENIED: 403,
     C.RATE_LIMITED: 429,
 }
-MAX_DEPLOYMENT_ID = 32
 
 
 def _deployment_id(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 0 < len(value.strip()) <= MAX_DEPLOYMENT_ID:
-        raise LicenseError(
-            C.INVALID, "deploymentId must be a deployment's public id.", "deploymentId"
-        )
-    return value.strip().upper()
+    return None if value is None else access.normalize_deployment_id(value)
 
 
 def _matches(if_none_match: str, tag: str) -> bool:
@@ -93,9 +85,9 @@ def _activate(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
         raise not_found()
     deployment = None
     if deployment_id is not None:
-        deployment = Deployment.objects.filter(public_id=deployment_id).first()
+        deployment = access.find_deployment(deployment_id)
         if deployment is None:
-            raise LicenseError(C.NOT_FOUND, "No such deployment.", "deploymentId")
+            raise access.deployment_not_found()
     granted = activation.activate(license, body["fingerprint"], deployment=deployment, now=now)
     response = JsonResponse({"entitlement": granted.document})
     response["ETag"] = granted.etag

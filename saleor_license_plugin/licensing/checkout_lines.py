@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from saleor_license_plugin.conf import LicenseSettings, get_settings
-from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing import access, lookup
 from saleor_license_plugin.licensing.catalog import EditionTerms
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.offers import LineRequest, PricedLine, quote_line
@@ -118,26 +118,26 @@ def line_quantity(action: LineAction, quantity: int) -> int:
     return quantity if action in (LineAction.NEW, LineAction.EXPANSION) else 1
 
 
-def _buyer_license(key: str | None, buyer: Principal) -> License:
+def _buyer_license(key: str | None, buyer: Principal, client_ip: str) -> License:
+    """The one rate-limited, oracle-free key lookup (as ``verifyLicenseKey``), reported on
+    the line's ``licenseKey`` field."""
     if not key:
         raise LicenseError(
             LicenseErrorCode.REQUIRED, "This line needs a license key.", "licenseKey"
         )
-    license = lifecycle.find_by_key(key)
-    if license is None or not buyer.can_see(license):
-        raise _not_found("licenseKey")
-    return license
+    return lookup.visible_license(
+        key, buyer, action="verify", client_ip=client_ip, field="licenseKey"
+    )
 
 
 def _buyer_deployment(public_id: str | None, buyer: Principal) -> Deployment | None:
     if not public_id:
         return None
-    if not isinstance(public_id, str) or len(public_id) > 32:
-        raise _not_found("deploymentId")
-    deployment = Deployment.objects.filter(public_id=public_id.strip().upper()).first()
-    if deployment is None or not (
-        buyer.is_staff or buyer.user_id in (deployment.owner_id, deployment.reseller_id)
-    ):
+    try:
+        deployment = access.find_deployment(public_id)
+    except LicenseError:
+        deployment = None
+    if deployment is None or not buyer.can_see(deployment):
         raise _not_found("deploymentId")
     return deployment
 
@@ -177,14 +177,21 @@ def prepare_line(
     catalog: Catalog,
     now: datetime,
     conf: LicenseSettings | None = None,
+    *,
+    client_ip: str,
 ) -> tuple[LineIntent, PricedLine]:
-    """Check a requested line for this buyer and price it on the server."""
+    """Check a requested line for this buyer and price it on the server. A key on the line
+    counts against the verification limits of ``client_ip`` and of the key."""
     conf = conf or get_settings()
     if not buyer.is_authenticated:
         raise LicenseError(
             LicenseErrorCode.PERMISSION_DENIED, "Sign in to buy or change licenses.", "checkoutId"
         )
-    license = None if line.action is LineAction.NEW else _buyer_license(line.license_key, buyer)
+    license = (
+        None
+        if line.action is LineAction.NEW
+        else _buyer_license(line.license_key, buyer, client_ip)
+    )
     deployment = _buyer_deployment(line.deployment_id, buyer)
     request = LineRequest(
         action=line.action,

@@ -631,13 +631,6 @@ def bind_deployment(
         )
 
 
-def find_by_key(text: str) -> License | None:
-    """The license a typed key names, or None. Raises MalformedKey for a key that cannot exist."""
-    canonical = keys.normalize(text)
-    digest = keys.digest(canonical, get_settings().key_secret)
-    return License.objects.select_related("deployment").filter(key_digest=digest).first()
-
-
 # --- device activations (activation.py) ----------------------------------------------------
 
 

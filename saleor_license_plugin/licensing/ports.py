@@ -84,14 +84,14 @@ class Principal:
     def has_perm(self, permission: str) -> bool:
         return permission in self.permissions
 
-    def can_see(self, license: Any) -> bool:
-        """Owner, the owner's reseller, or staff. Everyone else is told the license does not
-        exist, exactly as for an unknown key."""
+    def can_see(self, record: Any) -> bool:
+        """Owner, the owner's reseller, or staff, of a license or a deployment
+        (``licensing.access`` holds the rule and its query form)."""
         if self.is_staff:
             return True
         if self.user_id is None:
             return False
-        return self.user_id in (license.owner_id, license.reseller_id)
+        return self.user_id in (record.owner_id, record.reseller_id)
 
 
 ANONYMOUS = Principal()
@@ -108,7 +108,7 @@ class CheckoutHost(Protocol):
     """A host with checkouts (Saleor): ``checkoutLicenseLinesAdd`` adds lines through it."""
 
     def add_license_lines(
-        self, checkout_id: str, principal: Principal, lines: list[Any]
+        self, checkout_id: str, principal: Principal, lines: list[Any], *, client_ip: str
     ) -> tuple[str, list[AddedLine]]:
         """Add all lines or none; returns the checkout's global id and the lines added."""
         ...

@@ -71,6 +71,7 @@ def add_license_lines(
     *,
     settings: conf.LicenseSettings,
     catalog: Catalog,
+    client_ip: str,
 ) -> list[tuple[CheckoutLine, PricedLine]]:
     """Price and add license lines: each its own checkout line, priced by override, with its
     intent in private metadata. All lines or none. Returns (line, priced) pairs."""
@@ -78,7 +79,9 @@ def add_license_lines(
     prepared = []
     with conf.using(settings):
         for line in lines:
-            intent, priced = prepare_line(line, principal, catalog, now, settings)
+            intent, priced = prepare_line(
+                line, principal, catalog, now, settings, client_ip=client_ip
+            )
             decoded = decode_global_id(intent.variant_id, "ProductVariant")
             prepared.append((intent, priced, int(decoded or 0)))
     currency = {priced.quote.unit_price.currency for _, priced, _ in prepared}
@@ -169,7 +172,7 @@ class SaleorCheckoutHost:
         self.catalog_for = catalog_for  # channel -> Catalog
 
     def add_license_lines(
-        self, checkout_id: str, principal: Principal, lines: list[LineInput]
+        self, checkout_id: str, principal: Principal, lines: list[LineInput], *, client_ip: str
     ) -> tuple[str, list[AddedLine]]:
         checkout = buyer_checkout(checkout_id, principal)
         added = add_license_lines(
@@ -178,6 +181,7 @@ class SaleorCheckoutHost:
             lines,
             settings=self.settings,
             catalog=self.catalog_for(checkout.channel),
+            client_ip=client_ip,
         )
         return graphene.Node.to_global_id("Checkout", checkout.pk), [
             AddedLine(graphene.Node.to_global_id("CheckoutLine", line.pk), line.quantity, priced)

@@ -77,7 +77,7 @@ def graphql(query: str, variables: dict[str, Any] | None = None) -> dict[str, An
 
 def seed() -> Seeded:
     """Demo data: a customer with perpetual, annual, suspended and bound licenses; tokens."""
-    from saleor_license_plugin.licensing import activation, lifecycle
+    from saleor_license_plugin.licensing import activation, lifecycle, lookup
     from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms
     from saleor_license_plugin.licensing.keys import format_key
     from saleor_license_plugin.server.catalog import load_catalog
@@ -112,7 +112,7 @@ def seed() -> Seeded:
 
     _, customer_token = ApiToken.issue(user_id=CUSTOMER[0], email=CUSTOMER[1], name="demo")
     _, staff_token = ApiToken.issue(user_id=STAFF[0], email=STAFF[1], is_staff=True, name="demo")
-    license = lifecycle.find_by_key(perpetual)
+    license = lookup.find_by_key(perpetual)
     assert license is not None
     granted = activation.activate(license, DEVICE, actor="demo")
     return Seeded(

@@ -9,7 +9,7 @@ def order(order_id, buyer, lines, now, **kw):
     """An order payload as the Saleor hook builds it: intents prepared for ``buyer``."""
     payload_lines = []
     for index, line in enumerate(lines):
-        intent, _ = prepare_line(line, buyer, CATALOG, now)
+        intent, _ = prepare_line(line, buyer, CATALOG, now, client_ip="10.0.0.1")
         payload_lines.append(
             OrderLinePayload(f"{order_id}-l{index}", asdict(intent), METADATA[line.variant_id])
         )

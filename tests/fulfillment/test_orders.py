@@ -4,7 +4,7 @@ import pytest
 
 from saleor_license_plugin.fulfillment.orders import apply_order, expire_due, withdraw_order
 from saleor_license_plugin.fulfillment.tasks import fulfill_order
-from saleor_license_plugin.licensing import keys, lifecycle
+from saleor_license_plugin.licensing import keys, lifecycle, lookup
 from saleor_license_plugin.licensing.ports import Principal
 from saleor_license_plugin.licensing.pricing import LineAction
 from saleor_license_plugin.models import License, LicenseEvent, LicenseStatus
@@ -42,7 +42,7 @@ def test_every_line_type_applies_once(alice, now):
     new = results[0]
     assert len(new.licenses) == 2 and len(new.new_keys) == 2
     assert all(License.objects.get(pk=pk).deployment == dep for pk in new.licenses)
-    assert lifecycle.find_by_key(new.new_keys[0]).pk == new.licenses[0]
+    assert lookup.find_by_key(new.new_keys[0]).pk == new.licenses[0]
 
     perpetual.refresh_from_db()
     annual.refresh_from_db()
