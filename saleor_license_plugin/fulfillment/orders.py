@@ -43,7 +43,6 @@ class OrderPayload:
     email: str
     lines: tuple[OrderLinePayload, ...]
     currency: str = ""
-    reseller_id: str = ""
     end_customer: dict[str, str] = field(default_factory=dict)
     paid: bool = True  # False: issue pending-payment licenses (offline orders with grace days)
     grace_days: int = 0
@@ -62,7 +61,6 @@ class LineResult:
     line_id: str
     action: str
     licenses: list[int] = field(default_factory=list)
-    new_keys: list[str] = field(default_factory=list)  # canonical, only when issued by this run
     error: dict[str, str] | None = None
 
     def for_metadata(self) -> dict[str, Any]:
@@ -128,7 +126,7 @@ def _apply_line(
     if action is LineAction.NEW:
         if not isinstance(terms, EditionTerms):
             raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.")
-        owner = Owner(order.buyer_id, order.email, order.reseller_id, order.end_customer)
+        owner = Owner(order.buyer_id, order.email, end_customer=order.end_customer)
         pending = not order.paid
         for unit in range(intent.quantity):
             issued = lifecycle.issue_license(
@@ -152,8 +150,6 @@ def _apply_line(
                     license.pk, idempotency_key=ref.key("paid", unit), actor=actor, now=now
                 )
             result.licenses.append(license.pk)
-            if issued.key:
-                result.new_keys.append(issued.key)
         return
     if not order.paid:
         return  # changes to existing licenses wait for the money
@@ -199,6 +195,14 @@ def licenses_of_order(order_id: str) -> tuple[list[int], list[int]]:
     return issued, changed
 
 
+# verb -> (the word in stored idempotency keys, frozen; the change). The words are the ones
+# earlier versions derived from function names, so keys already stored still match.
+WITHDRAWALS: dict[str, tuple[str, Any]] = {
+    "revoke": ("revoke_license", lifecycle.revoke_license),
+    "suspend": ("suspend_license", lifecycle.suspend_license),
+}
+
+
 def withdraw_order(order_id: str, *, reason: str, revoke_issued: bool = True) -> dict[str, int]:
     """After a cancellation or refund: revoke (or, for a partial refund, suspend) what the order
     issued, and suspend what it changed on existing licenses for staff to review: the customer
@@ -207,15 +211,14 @@ def withdraw_order(order_id: str, *, reason: str, revoke_issued: bool = True) ->
     actor = _actor(order_id)
     counts = {"revoked": 0, "suspended": 0}
     ref = OrderLineRef(order_id, "")
-    plan = [
-        (lid, lifecycle.revoke_license if revoke_issued else lifecycle.suspend_license)
-        for lid in issued
-    ]
-    plan += [(lid, lifecycle.suspend_license) for lid in changed]
-    for license_id, change in plan:
-        key = f"{order_id}:{reason}:{change.__name__}:{license_id}"
-        if _withdraw(change, license_id, key, reason, actor, ref):
-            counts["revoked" if change is lifecycle.revoke_license else "suspended"] += 1
+    # Stored idempotency keys name the change explicitly: renaming a function must not
+    # change them (they were built from function names before).
+    plan = [(lid, "revoke" if revoke_issued else "suspend") for lid in issued]
+    plan += [(lid, "suspend") for lid in changed]
+    for license_id, verb in plan:
+        key = f"{order_id}:{reason}:{WITHDRAWALS[verb][0]}:{license_id}"
+        if _withdraw(WITHDRAWALS[verb][1], license_id, key, reason, actor, ref):
+            counts["revoked" if verb == "revoke" else "suspended"] += 1
     return counts
 
 

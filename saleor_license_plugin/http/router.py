@@ -8,24 +8,12 @@ both are CSRF-exempt by construction (callers must not wrap them in CSRF middlew
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import graphene
 from django.http import HttpRequest, HttpResponse
 
 from saleor_license_plugin.http import device, graphql_view
 from saleor_license_plugin.http.responses import json_error
 from saleor_license_plugin.licensing.errors import LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Catalog, CheckoutHost, Principal
-
-PrincipalResolver = Callable[[HttpRequest], Principal]
-"""How a host tells who is calling: Saleor's JWT inside Saleor, API tokens standalone."""
-
-
-def _default_schema() -> graphene.Schema:
-    from saleor_license_plugin.graphql.schema import schema
-
-    return schema
 
 
 def dispatch(
@@ -35,16 +23,12 @@ def dispatch(
     principal: Principal,
     catalog: Catalog,
     checkout: CheckoutHost | None = None,
-    extra_schema: graphene.Schema | None = None,
 ) -> HttpResponse:
-    """Serve ``graphql/`` and ``activation/``; a JSON 404 for anything else.
-
-    ``extra_schema`` replaces the default schema, e.g. one from
-    :func:`saleor_license_plugin.graphql.schema.build_schema` with Saleor-backed fields.
-    """
+    """Serve ``graphql/`` and ``activation/``; a JSON 404 for anything else."""
     route = path.strip("/")
     if route == "graphql":
-        schema = extra_schema if extra_schema is not None else _default_schema()
+        from saleor_license_plugin.graphql.schema import schema
+
         return graphql_view.serve(
             request, principal=principal, catalog=catalog, schema=schema, checkout=checkout
         )

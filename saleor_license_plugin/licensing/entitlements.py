@@ -158,9 +158,5 @@ def claims_for(license: Any, issued_at: datetime) -> dict[str, Any]:
     }
 
 
-def sign_license(license: Any, issued_at: datetime) -> dict[str, Any]:
-    return get_signer().sign(claims_for(license, issued_at))
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None

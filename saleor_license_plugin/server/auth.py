@@ -28,7 +28,7 @@ class InvalidToken(Exception):
 
 
 def resolve_principal(request: HttpRequest) -> Principal:
-    """A :data:`~saleor_license_plugin.api.router.PrincipalResolver` for API tokens."""
+    """Who is calling the standalone server: the principal of an API token."""
     header = request.headers.get("Authorization", "")
     if not header:
         return ANONYMOUS

@@ -274,7 +274,6 @@ def create_payment_intent(
     setup_future_usage: str | None = None,
     off_session: bool = False,
     auto_capture: bool | None = None,
-    receipt_email: str | None = None,
     metadata: dict[str, str] | None = None,
 ) -> Intent:
     """Create (and, with a payment method, confirm) a PaymentIntent for a Saleor payment.
@@ -307,8 +306,6 @@ def create_payment_intent(
                 PaymentErrorCode.REQUIRED, "Saving a card needs a customer.", field="customer"
             )
         params["setup_future_usage"] = setup_future_usage
-    if receipt_email:
-        params["receipt_email"] = receipt_email
     if payment_method_id:
         params["payment_method"] = payment_method_id
         params["confirm"] = True
