@@ -11,7 +11,7 @@ import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,6 +25,8 @@ from saleor_license_plugin.licensing.pricing import (
     check_quantity,
     check_upgrade_path,
     check_years,
+    ensure_service_not_active,
+    perpetual_not_renewed,
 )
 from saleor_license_plugin.models import (
     Deployment,
@@ -132,6 +134,16 @@ def _record(
         note=note[:255],
         created_at=now or timezone.now(),
     )
+
+
+class ChangeOptions(TypedDict, total=False):
+    """How a change is made: by whom (``actor``, default ``"system"``), for which order line,
+    under which idempotency key (default: derived from the order line and the action), when."""
+
+    order_line: OrderLineRef | None
+    idempotency_key: str | None
+    actor: str
+    now: datetime | None
 
 
 def _applied(idempotency_key: str | None, license_id: int | None = None) -> LicenseEvent | None:
@@ -255,15 +267,15 @@ def _change(
     action: str,
     mutate: Callable[[License, datetime], None],
     *,
-    actor: str,
-    order_line: OrderLineRef | None,
-    idempotency_key: str | None,
-    now: datetime | None,
     note: str = "",
     bump_revision: bool = True,
+    **how: Unpack[ChangeOptions],
 ) -> License:
     """Lock the license, skip if this key was applied, check its state, change it, record it."""
-    now = now or timezone.now()
+    now = how.get("now") or timezone.now()
+    actor = how.get("actor", "system")
+    order_line = how.get("order_line")
+    idempotency_key = how.get("idempotency_key")
     if idempotency_key is None and order_line is not None:
         idempotency_key = order_line.key(action)
     with transaction.atomic():
@@ -321,10 +333,7 @@ def upgrade_license(
     *,
     target: EditionTerms,
     product_code: str = "",
-    order_line: OrderLineRef | None = None,
-    idempotency_key: str | None = None,
-    actor: str = "system",
-    now: datetime | None = None,
+    **how: Unpack[ChangeOptions],
 ) -> License:
     """New edition and/or capacity; expiries are kept."""
 
@@ -341,10 +350,7 @@ def upgrade_license(
         license_id,
         Action.UPGRADED,
         mutate,
-        actor=actor,
-        order_line=order_line,
-        idempotency_key=idempotency_key,
-        now=now,
+        **how,
     )
 
 
@@ -352,19 +358,14 @@ def renew_license(
     license_id: int,
     *,
     years: int,
-    order_line: OrderLineRef | None = None,
-    idempotency_key: str | None = None,
-    actor: str = "system",
-    now: datetime | None = None,
+    **how: Unpack[ChangeOptions],
 ) -> License:
     """Extend the term from its expiry, or from now if it has lapsed (which reactivates it)."""
     check_years(years, _bounds())
 
     def mutate(license: License, now: datetime) -> None:
         if license.term_expires_at is None:
-            raise LicenseError(
-                LicenseErrorCode.NOT_RENEWABLE, "Perpetual licenses are not renewed.", "years"
-            )
+            raise perpetual_not_renewed()
         license.term_expires_at = add_years(max(license.term_expires_at, now), years)
         if license.status == S.EXPIRED:
             license.status = S.ACTIVE
@@ -373,10 +374,7 @@ def renew_license(
         license_id,
         Action.RENEWED,
         mutate,
-        actor=actor,
-        order_line=order_line,
-        idempotency_key=idempotency_key,
-        now=now,
+        **how,
     )
 
 
@@ -384,10 +382,7 @@ def renew_maintenance(
     license_id: int,
     *,
     years: int,
-    order_line: OrderLineRef | None = None,
-    idempotency_key: str | None = None,
-    actor: str = "system",
-    now: datetime | None = None,
+    **how: Unpack[ChangeOptions],
 ) -> License:
     """Extend maintenance from its expiry, or from now if it has lapsed."""
     check_years(years, _bounds())
@@ -400,10 +395,7 @@ def renew_maintenance(
         license_id,
         Action.MAINTENANCE_RENEWED,
         mutate,
-        actor=actor,
-        order_line=order_line,
-        idempotency_key=idempotency_key,
-        now=now,
+        **how,
     )
 
 
@@ -412,20 +404,14 @@ def expand_license(
     *,
     add_on: AddOnTerms,
     quantity: int,
-    order_line: OrderLineRef | None = None,
-    idempotency_key: str | None = None,
-    actor: str = "system",
-    now: datetime | None = None,
+    **how: Unpack[ChangeOptions],
 ) -> License:
     """Add capacity units or switch on a service, co-termed to the license."""
     check_quantity(quantity, 1 if add_on.kind is AddOnKind.FLAT else add_on.max_quantity)
 
     def mutate(license: License, now: datetime) -> None:
         current = dict(license.add_ons.get(add_on.code) or {})
-        if add_on.kind is AddOnKind.FLAT and current:
-            raise LicenseError(
-                LicenseErrorCode.ADD_ON_ALREADY_ACTIVE, "This service is already active.", "addOn"
-            )
+        ensure_service_not_active(add_on, current)
         license.add_ons = {
             **license.add_ons,
             add_on.code: {
@@ -441,94 +427,41 @@ def expand_license(
         license_id,
         Action.EXPANDED,
         mutate,
-        actor=actor,
-        order_line=order_line,
-        idempotency_key=idempotency_key,
-        now=now,
+        **how,
     )
 
 
-def suspend_license(
-    license_id: int,
-    *,
-    reason: str = "",
-    order_line: OrderLineRef | None = None,
-    idempotency_key: str | None = None,
-    actor: str = "system",
-    now: datetime | None = None,
-) -> License:
+def _to_status(status: str) -> Callable[[License, datetime], None]:
     def mutate(license: License, now: datetime) -> None:
-        license.status = S.SUSPENDED
+        license.status = status
 
-    return _change(
-        license_id,
-        Action.SUSPENDED,
-        mutate,
-        actor=actor,
-        order_line=order_line,
-        idempotency_key=idempotency_key,
-        now=now,
-        note=reason,
-    )
+    return mutate
+
+
+def suspend_license(license_id: int, *, reason: str = "", **how: Unpack[ChangeOptions]) -> License:
+    return _change(license_id, Action.SUSPENDED, _to_status(S.SUSPENDED), note=reason, **how)
 
 
 def reinstate_license(
-    license_id: int,
-    *,
-    reason: str = "",
-    idempotency_key: str | None = None,
-    actor: str = "system",
-    now: datetime | None = None,
+    license_id: int, *, reason: str = "", **how: Unpack[ChangeOptions]
 ) -> License:
+    """Back to active, or to expired if its term lapsed while it was suspended."""
+
     def mutate(license: License, now: datetime) -> None:
         lapsed = license.term_expires_at is not None and license.term_expires_at <= now
         license.status = S.EXPIRED if lapsed else S.ACTIVE
 
-    return _change(
-        license_id,
-        Action.REINSTATED,
-        mutate,
-        actor=actor,
-        order_line=None,
-        idempotency_key=idempotency_key,
-        now=now,
-        note=reason,
-    )
+    return _change(license_id, Action.REINSTATED, mutate, note=reason, **how)
 
 
-def revoke_license(
-    license_id: int,
-    *,
-    reason: str = "",
-    order_line: OrderLineRef | None = None,
-    idempotency_key: str | None = None,
-    actor: str = "system",
-    now: datetime | None = None,
-) -> License:
+def revoke_license(license_id: int, *, reason: str = "", **how: Unpack[ChangeOptions]) -> License:
     """Final: a revoked license never comes back."""
-
-    def mutate(license: License, now: datetime) -> None:
-        license.status = S.REVOKED
-
-    return _change(
-        license_id,
-        Action.REVOKED,
-        mutate,
-        actor=actor,
-        order_line=order_line,
-        idempotency_key=idempotency_key,
-        now=now,
-        note=reason,
-    )
+    return _change(license_id, Action.REVOKED, _to_status(S.REVOKED), note=reason, **how)
 
 
 def mark_paid(
     license_id: int,
-    *,
-    order_line: OrderLineRef | None = None,
-    idempotency_key: str | None = None,
-    actor: str = "system",
-    now: datetime | None = None,
+    **how: Unpack[ChangeOptions],
 ) -> License:
     """A pending-payment license whose order was paid becomes active."""
 
@@ -540,10 +473,7 @@ def mark_paid(
         license_id,
         Action.PAID,
         mutate,
-        actor=actor,
-        order_line=order_line,
-        idempotency_key=idempotency_key,
-        now=now,
+        **how,
     )
 
 
@@ -559,9 +489,6 @@ def expire_license(license_id: int, *, now: datetime | None = None) -> License:
         license_id,
         Action.EXPIRED,
         mutate,
-        actor="system",
-        order_line=None,
-        idempotency_key=None,
         now=now,
     )
 
@@ -593,10 +520,7 @@ def _check_deployment_owner(deployment: Deployment, owner_id: str, reseller_id: 
 def bind_deployment(
     license_id: int,
     deployment: Deployment,
-    *,
-    idempotency_key: str | None = None,
-    actor: str = "system",
-    now: datetime | None = None,
+    **how: Unpack[ChangeOptions],
 ) -> License:
     """Tie a license to a deployment. Once bound it cannot be moved ("a license cannot be moved
     after purchase"); binding to the same deployment again changes nothing."""
@@ -624,10 +548,7 @@ def bind_deployment(
             license_id,
             Action.DEPLOYMENT_BOUND,
             mutate,
-            actor=actor,
-            order_line=None,
-            idempotency_key=idempotency_key,
-            now=now,
+            **how,
         )
 
 

@@ -21,6 +21,8 @@ from saleor_license_plugin.licensing.pricing import (
     Quote,
     UpgradePolicy,
     YearBounds,
+    ensure_service_not_active,
+    perpetual_not_renewed,
     quote_expansion,
     quote_new,
     quote_renew_license,
@@ -147,9 +149,7 @@ def quote_line(
     if request.action is LineAction.RENEW_LICENSE:
         item = current_item(catalog, license)
         if license.term_expires_at is None:
-            raise LicenseError(
-                LicenseErrorCode.NOT_RENEWABLE, "Perpetual licenses are not renewed.", "years"
-            )
+            raise perpetual_not_renewed()
         return PricedLine(
             request, item, quote_renew_license(_edition(item), item.price, request.years, bounds)
         )
@@ -163,11 +163,7 @@ def quote_line(
         raise LicenseError(
             LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "This product is not an add-on.", "variantId"
         )
-    existing = license.add_ons.get(item.terms.code)
-    if existing and item.terms.kind.value == "flat":
-        raise LicenseError(
-            LicenseErrorCode.ADD_ON_ALREADY_ACTIVE, "This service is already active.", "addOn"
-        )
+    ensure_service_not_active(item.terms, license.add_ons.get(item.terms.code))
     quote = quote_expansion(item.terms, item.price, request.quantity, license.term_expires_at, now)
     return PricedLine(request, item, quote)
 

@@ -191,12 +191,25 @@ def quote_upgrade(
     return _one(LineAction.UPGRADE, target_price.currency, [(label, amount)])
 
 
+def perpetual_not_renewed() -> LicenseError:
+    """Perpetual licenses renew maintenance only; their term is never renewed."""
+    return LicenseError(
+        LicenseErrorCode.NOT_RENEWABLE, "Perpetual licenses are not renewed.", "years"
+    )
+
+
+def ensure_service_not_active(add_on: AddOnTerms, current: object) -> None:
+    """A flat-rate service is on or off: it cannot be bought again while it is on."""
+    if add_on.kind is AddOnKind.FLAT and current:
+        raise LicenseError(
+            LicenseErrorCode.ADD_ON_ALREADY_ACTIVE, "This service is already active.", "addOn"
+        )
+
+
 def quote_renew_license(terms: EditionTerms, price: Money, years: int, bounds: YearBounds) -> Quote:
     per_year = terms.renewal_per_year(price.amount)
     if per_year is None:
-        raise LicenseError(
-            LicenseErrorCode.NOT_RENEWABLE, "Perpetual licenses are not renewed.", "years"
-        )
+        raise perpetual_not_renewed()
     check_years(years, _bounded(terms, bounds))
     return _one(
         LineAction.RENEW_LICENSE, price.currency, [(f"License, {years} year(s)", per_year * years)]
