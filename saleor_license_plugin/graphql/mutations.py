@@ -279,43 +279,25 @@ class LicenseChangeArguments:
     reason = graphene.String(description="Recorded in the license's history.")
 
 
-class SuspendLicense(BaseMutation):
-    license = graphene.Field(LicenseType)
+def _license_change(name: str, change: Any) -> type[BaseMutation]:
+    """A staff mutation that applies one lifecycle change to a license, with a reason."""
 
-    class Arguments(LicenseChangeArguments):
-        pass
+    def perform(cls: Any, ctx: ApiContext, id: Any = None, reason: Any = None) -> Any:
+        return _staff_change(cls, ctx, id, reason, change)
 
-    staff_only = True
-
-    @classmethod
-    def perform(cls, ctx: ApiContext, id: Any = None, reason: Any = None) -> Any:
-        return _staff_change(cls, ctx, id, reason, lifecycle.suspend_license)
-
-
-class ReinstateLicense(BaseMutation):
-    license = graphene.Field(LicenseType)
-
-    class Arguments(LicenseChangeArguments):
-        pass
-
-    staff_only = True
-
-    @classmethod
-    def perform(cls, ctx: ApiContext, id: Any = None, reason: Any = None) -> Any:
-        return _staff_change(cls, ctx, id, reason, lifecycle.reinstate_license)
+    attributes = {
+        "license": graphene.Field(LicenseType),
+        "Arguments": type("Arguments", (LicenseChangeArguments,), {}),
+        "staff_only": True,
+        "perform": classmethod(perform),
+        "__module__": __name__,
+    }
+    return type(name, (BaseMutation,), attributes)
 
 
-class RevokeLicense(BaseMutation):
-    license = graphene.Field(LicenseType)
-
-    class Arguments(LicenseChangeArguments):
-        pass
-
-    staff_only = True
-
-    @classmethod
-    def perform(cls, ctx: ApiContext, id: Any = None, reason: Any = None) -> Any:
-        return _staff_change(cls, ctx, id, reason, lifecycle.revoke_license)
+SuspendLicense = _license_change("SuspendLicense", lifecycle.suspend_license)
+ReinstateLicense = _license_change("ReinstateLicense", lifecycle.reinstate_license)
+RevokeLicense = _license_change("RevokeLicense", lifecycle.revoke_license)
 
 
 # --- deployments ---------------------------------------------------------------------------

@@ -4,13 +4,15 @@ module (``payments/*/plugin.py``), so it may import Saleor; the providers' modul
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import graphene
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotFound
 from saleor.checkout.complete_checkout import complete_checkout
 from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
 from saleor.checkout.models import Checkout
@@ -23,6 +25,8 @@ from saleor.payment.gateways.utils import get_supported_currencies
 from saleor.payment.interface import (
     GatewayConfig,
     GatewayResponse,
+    PaymentData,
+    PaymentMethodInfo,
 )
 from saleor.payment.models import Payment, Transaction
 from saleor.payment.utils import (
@@ -64,6 +68,42 @@ class LicenseGatewayPlugin(BasePlugin):
         if not self.active:
             return previous_value
         return super().get_payment_gateways(currency, checkout_info, checkout_lines, previous_value)
+
+    # --- provider notifications: POST <plugin url>/<WEBHOOK_PATH>/ -------------------------
+
+    WEBHOOK_PATH = "webhooks"
+
+    def webhook(self, request: Any, path: str, previous_value: Any) -> HttpResponse:
+        """Verify the provider's notification (on the raw body) and apply its outcome to this
+        channel's payments; coded errors as :func:`error_response` says."""
+        if not self.active or self.channel is None:
+            return HttpResponseNotFound()
+        if path.strip("/") != self.WEBHOOK_PATH:
+            return HttpResponseNotFound()
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        gateway, channel_slug = self.PLUGIN_ID, self.channel.slug
+        try:
+            self.handle_notification(
+                request,
+                lookup=lambda reference: find_payment(reference, gateway, channel_slug),
+                apply=lambda outcome: apply_webhook_outcome(outcome, gateway, channel_slug),
+            )
+        except PaymentError as exc:
+            return error_response(exc)
+        return self.notification_answer()
+
+    def handle_notification(
+        self,
+        request: Any,
+        *,
+        lookup: Callable[[str], ExpectedPayment | None],
+        apply: Callable[[WebhookOutcome], None],
+    ) -> None:
+        raise NotImplementedError
+
+    def notification_answer(self) -> HttpResponse:
+        return HttpResponse(status=200)
 
 
 def error_response(exc: PaymentError) -> HttpResponse:
@@ -293,6 +333,72 @@ def processed_transaction(payment_id: int) -> GatewayResponse | None:
 
 
 # --- GatewayResponse building --------------------------------------------------------------
+
+
+def gateway_response(
+    info: PaymentData,
+    *,
+    kind: str,
+    success: bool,
+    reference: str,
+    amount: Decimal | None = None,
+    currency: str | None = None,
+    error: str | None = None,
+    action_required: bool = False,
+    action_required_data: dict[str, Any] | None = None,
+    payment_method_info: PaymentMethodInfo | None = None,
+) -> GatewayResponse:
+    """What a gateway operation reports to Saleor; the provider's reference is both the
+    transaction id and the PSP reference. Amount and currency default to the payment's."""
+    return GatewayResponse(
+        is_success=success,
+        action_required=action_required,
+        kind=kind,
+        amount=info.amount if amount is None else amount,
+        currency=currency or info.currency,
+        transaction_id=reference,
+        error=error,
+        action_required_data=action_required_data,
+        payment_method_info=payment_method_info,
+        psp_reference=reference,
+    )
+
+
+def failed_response(info: PaymentData, exc: PaymentError, kind: str) -> GatewayResponse:
+    """A refusal: the coded message goes to Saleor (and the Dashboard), no secret in it."""
+    return GatewayResponse(
+        is_success=False,
+        action_required=False,
+        kind=kind,
+        amount=info.amount,
+        currency=info.currency,
+        transaction_id=info.token or "",
+        error=f"{exc.message} ({exc.code.value})",
+    )
+
+
+def gateway_operation(
+    kind: str, *, missing_token: PaymentError | None = None
+) -> Callable[[Callable[[Any, PaymentData], GatewayResponse]], Any]:
+    """Saleor's gateway-hook ritual, once: an inactive plugin passes ``previous_value`` on; a
+    payment without the provider's reference (when ``missing_token`` says what to report) and
+    a ``PaymentError`` from the provider become a failed ``kind`` transaction."""
+
+    def decorate(operation: Callable[[Any, PaymentData], GatewayResponse]) -> Any:
+        @functools.wraps(operation)
+        def hook(self: Any, payment_information: PaymentData, previous_value: Any) -> Any:
+            if not self.active:
+                return previous_value
+            if missing_token is not None and not payment_information.token:
+                return failed_response(payment_information, missing_token, kind)
+            try:
+                return operation(self, payment_information)
+            except PaymentError as exc:
+                return failed_response(payment_information, exc, kind)
+
+        return hook
+
+    return decorate
 
 
 def seconds(value: Any, default: float) -> float:

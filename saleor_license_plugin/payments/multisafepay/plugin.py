@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseNotFound
+from django.http import HttpResponse
 from django.urls import reverse
 from saleor.core.utils import build_absolute_uri
 from saleor.payment import TransactionKind
@@ -32,9 +32,8 @@ from saleor_license_plugin.payments.multisafepay.refunds import refund_order
 from saleor_license_plugin.payments.multisafepay.statuses import PaymentState, payment_state
 from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
-    apply_webhook_outcome,
-    error_response,
-    find_payment,
+    gateway_operation,
+    gateway_response,
     processed_transaction,
     seconds,
 )
@@ -49,6 +48,7 @@ NOTIFICATION_PATH = "notifications"
 
 class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
     PLUGIN_ID = PLUGIN_ID
+    WEBHOOK_PATH = NOTIFICATION_PATH
     PLUGIN_NAME = PLUGIN_NAME
     PLUGIN_DESCRIPTION = (
         "MultiSafepay redirect payments (iDEAL, Bancontact, cards and more) with signed "
@@ -141,150 +141,107 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
 
     # --- payment operations ---------------------------------------------------------------
 
-    def process_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        info = payment_information
+    @gateway_operation(TransactionKind.AUTH)
+    def process_payment(self, info: PaymentData) -> GatewayResponse:
         data = info.data or {}
         redirect_url = str(data.get("redirect_url") or self.redirect_url)
         cancel_url = str(data.get("cancel_url") or self.cancel_url or redirect_url)
         order_id = self._order_id(info.payment_id)
-        try:
-            if not redirect_url:
-                raise PaymentError(
-                    PaymentErrorCode.REQUIRED, "A return URL is required.", field="redirect_url"
-                )
-            order = self._client().create_redirect_order(
-                order_id=order_id,
-                amount=to_minor(info.amount, info.currency),
-                currency=info.currency,
-                description=f"Order {info.order_id or info.checkout_token or order_id}",
-                notification_url=self._notification_url(),
-                redirect_url=redirect_url,
-                cancel_url=cancel_url,
-                customer_email=info.customer_email or None,
+        if not redirect_url:
+            raise PaymentError(
+                PaymentErrorCode.REQUIRED, "A return URL is required.", field="redirect_url"
             )
-        except PaymentError as exc:
-            return _failed(info, exc, TransactionKind.AUTH)
-        return GatewayResponse(
-            is_success=True,
-            action_required=True,
-            kind=TransactionKind.ACTION_TO_CONFIRM,
-            amount=info.amount,
+        order = self._client().create_redirect_order(
+            order_id=order_id,
+            amount=to_minor(info.amount, info.currency),
             currency=info.currency,
-            transaction_id=order.order_id,
-            error=None,
+            description=f"Order {info.order_id or info.checkout_token or order_id}",
+            notification_url=self._notification_url(),
+            redirect_url=redirect_url,
+            cancel_url=cancel_url,
+            customer_email=info.customer_email or None,
+        )
+        return gateway_response(
+            info,
+            kind=TransactionKind.ACTION_TO_CONFIRM,
+            success=True,
+            reference=order.order_id,
+            action_required=True,
             action_required_data={"payment_url": order.payment_url, "order_id": order.order_id},
-            psp_reference=order.order_id,
         )
 
-    def confirm_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        info = payment_information
+    @gateway_operation(TransactionKind.CAPTURE)
+    def confirm_payment(self, info: PaymentData) -> GatewayResponse:
         done = processed_transaction(info.payment_id)
         if done is not None:
             return done
-        order_id = info.token or self._order_id(info.payment_id)
-        try:
-            order = self._client().get_order(order_id)
-        except PaymentError as exc:
-            return _failed(info, exc, TransactionKind.CAPTURE)
+        order = self._client().get_order(info.token or self._order_id(info.payment_id))
         if to_minor(info.amount, info.currency) != order.amount or (
             order.currency != info.currency.upper()
         ):
-            return _failed(
-                info,
-                PaymentError(
-                    PaymentErrorCode.INVALID_AMOUNT, "Paid amount differs from the order."
-                ),
-                TransactionKind.CAPTURE,
+            raise PaymentError(
+                PaymentErrorCode.INVALID_AMOUNT, "Paid amount differs from the order."
             )
-        state = payment_state(order.status)
         kind, success, action_required = {
             PaymentState.PAID: (TransactionKind.CAPTURE, True, False),
             PaymentState.PENDING: (TransactionKind.PENDING, True, False),
             PaymentState.AWAITING_CUSTOMER: (TransactionKind.ACTION_TO_CONFIRM, True, True),
-        }.get(state, (TransactionKind.CAPTURE, False, False))
-        return GatewayResponse(
-            is_success=success,
-            action_required=action_required,
+        }.get(payment_state(order.status), (TransactionKind.CAPTURE, False, False))
+        return gateway_response(
+            info,
             kind=kind,
+            success=success,
+            reference=order.order_id,
             amount=from_minor(order.amount, order.currency),
             currency=order.currency,
-            transaction_id=order.order_id,
             error=None if success else f"The payment is {order.status or 'not completed'}.",
+            action_required=action_required,
             action_required_data={"payment_url": order.payment_url, "order_id": order.order_id}
             if action_required
             else None,
-            psp_reference=order.order_id,
         )
 
-    def capture_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
+    @gateway_operation(TransactionKind.CAPTURE)
+    def capture_payment(self, info: PaymentData) -> GatewayResponse:
         """Redirect orders are captured by MultiSafepay; this reports whether it happened."""
-        if not self.active:
-            return previous_value
-        info = payment_information
-        try:
-            order = self._client().get_order(info.token or self._order_id(info.payment_id))
-        except PaymentError as exc:
-            return _failed(info, exc, TransactionKind.CAPTURE)
+        order = self._client().get_order(info.token or self._order_id(info.payment_id))
         paid = payment_state(order.status) is PaymentState.PAID
-        return GatewayResponse(
-            is_success=paid,
-            action_required=False,
+        return gateway_response(
+            info,
             kind=TransactionKind.CAPTURE,
-            amount=info.amount,
-            currency=info.currency,
-            transaction_id=order.order_id,
+            success=paid,
+            reference=order.order_id,
             error=None if paid else "The MultiSafepay order is not completed.",
-            psp_reference=order.order_id,
         )
 
     def authorize_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
         return self.process_payment(payment_information, previous_value)
 
-    def refund_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        info = payment_information
-        try:
-            result = refund_order(
-                self._client(),
-                payment_id=info.payment_id,
-                order_id=info.token or self._order_id(info.payment_id),
-                amount=to_minor(info.amount, info.currency),
-                currency=info.currency,
-            )
-        except PaymentError as exc:
-            return _failed(info, exc, TransactionKind.REFUND)
-        return GatewayResponse(
-            is_success=True,
-            action_required=False,
-            kind=TransactionKind.REFUND,
-            amount=info.amount,
+    @gateway_operation(TransactionKind.REFUND)
+    def refund_payment(self, info: PaymentData) -> GatewayResponse:
+        result = refund_order(
+            self._client(),
+            payment_id=info.payment_id,
+            order_id=info.token or self._order_id(info.payment_id),
+            amount=to_minor(info.amount, info.currency),
             currency=info.currency,
-            transaction_id=result.refund_id or result.transaction_id,
-            error=None,
-            psp_reference=result.refund_id or result.transaction_id,
+        )
+        return gateway_response(
+            info,
+            kind=TransactionKind.REFUND,
+            success=True,
+            reference=result.refund_id or result.transaction_id,
         )
 
-    def void_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        info = payment_information
-        try:
-            order = self._client().cancel_order(info.token or self._order_id(info.payment_id))
-        except PaymentError as exc:
-            return _failed(info, exc, TransactionKind.VOID)
+    @gateway_operation(TransactionKind.VOID)
+    def void_payment(self, info: PaymentData) -> GatewayResponse:
+        order = self._client().cancel_order(info.token or self._order_id(info.payment_id))
         voided = payment_state(order.status) is PaymentState.FAILED
-        return GatewayResponse(
-            is_success=voided,
-            action_required=False,
+        return gateway_response(
+            info,
             kind=TransactionKind.VOID,
-            amount=info.amount,
-            currency=info.currency,
-            transaction_id=order.order_id,
+            success=voided,
+            reference=order.order_id,
             error=None if voided else "The MultiSafepay order could not be cancelled.",
         )
 
@@ -297,26 +254,17 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
         )
         return build_absolute_uri(f"{path}{NOTIFICATION_PATH}/")
 
-    def webhook(self, request: Any, path: str, previous_value: Any) -> HttpResponse:
-        if not self.active or self.channel is None:
-            return HttpResponseNotFound()
-        if path.strip("/") != NOTIFICATION_PATH:
-            return HttpResponseNotFound()
-        if request.method != "POST":
-            # GET notifications carry no signature: configure POST (the default we request).
-            return HttpResponse(status=405)
-        channel_slug = self.channel.slug
-        try:
-            webhooks.handle_notification(
-                request.body,
-                request.headers.get("Auth"),
-                api_key=self.msp.api_key,
-                client=self._client(),
-                lookup=lambda reference: find_payment(reference, PLUGIN_ID, channel_slug),
-                apply=lambda outcome: apply_webhook_outcome(outcome, PLUGIN_ID, channel_slug),
-            )
-        except PaymentError as exc:
-            return error_response(exc)
+    def handle_notification(self, request: Any, **apply_to_saleor: Any) -> None:
+        # GET notifications carry no signature: configure POST (the default we request).
+        webhooks.handle_notification(
+            request.body,
+            request.headers.get("Auth"),
+            api_key=self.msp.api_key,
+            client=self._client(),
+            **apply_to_saleor,
+        )
+
+    def notification_answer(self) -> HttpResponse:
         return HttpResponse("OK", content_type="text/plain")
 
     @classmethod
@@ -328,15 +276,3 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
             raise ValidationError(
                 {"api_key": ValidationError("This field is required.", code="required")}
             )
-
-
-def _failed(info: PaymentData, exc: PaymentError, kind: str) -> GatewayResponse:
-    return GatewayResponse(
-        is_success=False,
-        action_required=False,
-        kind=kind,
-        amount=info.amount,
-        currency=info.currency,
-        transaction_id=info.token or "",
-        error=f"{exc.message} ({exc.code.value})",
-    )

@@ -25,7 +25,7 @@ from saleor_license_plugin.payments.offline.reference import (
     payment_instructions,
     validate_template,
 )
-from saleor_license_plugin.payments.saleor_gateway import LicenseGatewayPlugin
+from saleor_license_plugin.payments.saleor_gateway import LicenseGatewayPlugin, gateway_response
 
 if TYPE_CHECKING:
     from saleor.plugins.models import PluginConfiguration
@@ -180,15 +180,12 @@ class OfflineLicenseGatewayPlugin(LicenseGatewayPlugin):
         token: str | None = None,
         error: str | None = None,
     ) -> GatewayResponse:
-        return GatewayResponse(
-            is_success=success,
-            action_required=False,
+        return gateway_response(
+            info,
             kind=kind,
-            amount=info.amount,
-            currency=info.currency,
-            transaction_id=token or info.token or f"PAY-{info.payment_id}",
+            success=success,
+            reference=token or info.token or f"PAY-{info.payment_id}",
             error=error,
-            psp_reference=token or info.token or f"PAY-{info.payment_id}",
         )
 
     @classmethod

@@ -1,19 +1,16 @@
 """Stripe card payments as a Saleor gateway plugin (Saleor's plugin payment API).
 
 Thin: hooks are translated to :mod:`.stripe_api` and :mod:`.webhooks`, which know nothing of
-Saleor. This module also holds :func:`apply_webhook_outcome` and :func:`find_payment`, the Saleor
-side of provider notifications, shared with the MultiSafepay plugin (only plugin modules may
-import Saleor).
+Saleor; what the three gateways share on Saleor's side (the hook ritual, responses, applying a
+webhook's outcome to Saleor's payments and orders) is in ``payments/saleor_gateway.py``.
 """
 
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseNotFound
 from saleor.payment import TransactionKind
 from saleor.payment.interface import (
     CustomerSource,
@@ -29,9 +26,8 @@ from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
 from saleor_license_plugin.payments.money import from_minor
 from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
-    apply_webhook_outcome,
-    error_response,
-    find_payment,
+    gateway_operation,
+    gateway_response,
     processed_transaction,
     seconds,
 )
@@ -46,6 +42,9 @@ logger = logging.getLogger(__name__)
 PLUGIN_ID = "saleor_license_plugin.payments.stripe"
 PLUGIN_NAME = "Stripe (software licenses)"
 WEBHOOK_PATH = "webhooks"
+MISSING_REFERENCE = PaymentError(
+    PaymentErrorCode.INVALID_STATE, "The payment has no Stripe reference."
+)
 
 
 class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
@@ -134,131 +133,101 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
 
     # --- payment operations ---------------------------------------------------------------
 
-    def process_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        return self._create(payment_information, auto_capture=None)
+    @gateway_operation(TransactionKind.AUTH)
+    def process_payment(self, info: PaymentData) -> GatewayResponse:
+        return self._create(info, auto_capture=None)
 
-    def authorize_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        return self._create(payment_information, auto_capture=False)
+    @gateway_operation(TransactionKind.AUTH)
+    def authorize_payment(self, info: PaymentData) -> GatewayResponse:
+        return self._create(info, auto_capture=False)
 
     def _create(self, info: PaymentData, auto_capture: bool | None) -> GatewayResponse:
         data = info.data or {}
-        try:
-            customer_id = None
-            setup_future_usage = _setup_future_usage(info, data)
-            if info.graphql_customer_id:
-                customer_id = stripe_api.get_or_create_customer(
-                    self.stripe,
-                    customer_id=info.customer_id,
-                    email=info.customer_email,
-                    user_ref=info.graphql_customer_id,
-                )
-            intent = stripe_api.create_payment_intent(
+        customer_id = None
+        setup_future_usage = _setup_future_usage(info, data)
+        if info.graphql_customer_id:
+            customer_id = stripe_api.get_or_create_customer(
                 self.stripe,
-                payment_id=info.payment_id,
-                amount=info.amount,
-                currency=info.currency,
-                payment_method_id=data.get("payment_method_id") or None,
-                customer_id=customer_id,
-                setup_future_usage=setup_future_usage if customer_id else None,
-                off_session=bool(data.get("off_session")),
-                auto_capture=auto_capture,
-                metadata={"payment": info.graphql_payment_id},
+                customer_id=info.customer_id,
+                email=info.customer_email,
+                user_ref=info.graphql_customer_id,
             )
-        except PaymentError as exc:
-            return _failed(info, exc, TransactionKind.AUTH)
+        intent = stripe_api.create_payment_intent(
+            self.stripe,
+            payment_id=info.payment_id,
+            amount=info.amount,
+            currency=info.currency,
+            payment_method_id=data.get("payment_method_id") or None,
+            customer_id=customer_id,
+            setup_future_usage=setup_future_usage if customer_id else None,
+            off_session=bool(data.get("off_session")),
+            auto_capture=auto_capture,
+            metadata={"payment": info.graphql_payment_id},
+        )
         return _response(intent, info, customer_id=customer_id)
 
-    def confirm_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        info = payment_information
+    @gateway_operation(TransactionKind.CAPTURE)
+    def confirm_payment(self, info: PaymentData) -> GatewayResponse:
         done = processed_transaction(info.payment_id)
         if done is not None:  # a webhook got there first
             return done
         if not info.token:
-            return _failed(info, _missing_reference(), TransactionKind.CAPTURE)
-        try:
-            intent = stripe_api.confirm_payment_intent(
-                self.stripe, payment_id=info.payment_id, intent_id=info.token
-            )
-        except PaymentError as exc:
-            return _failed(info, exc, TransactionKind.CAPTURE)
+            raise PaymentError(MISSING_REFERENCE.code, MISSING_REFERENCE.message)
+        intent = stripe_api.confirm_payment_intent(
+            self.stripe, payment_id=info.payment_id, intent_id=info.token
+        )
         return _response(intent, info)
 
-    def capture_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        info = payment_information
-        if not info.token:
-            return _failed(info, _missing_reference(), TransactionKind.CAPTURE)
-        try:
-            intent = stripe_api.capture_payment_intent(
-                self.stripe,
-                payment_id=info.payment_id,
-                intent_id=info.token,
-                amount=info.amount,
-                currency=info.currency,
-            )
-        except PaymentError as exc:
-            return _failed(info, exc, TransactionKind.CAPTURE)
-        return _gateway_response(
+    @gateway_operation(TransactionKind.CAPTURE, missing_token=MISSING_REFERENCE)
+    def capture_payment(self, info: PaymentData) -> GatewayResponse:
+        intent = stripe_api.capture_payment_intent(
+            self.stripe,
+            payment_id=info.payment_id,
+            intent_id=info.token,
+            amount=info.amount,
+            currency=info.currency,
+        )
+        captured = intent.state is IntentState.CAPTURED
+        return gateway_response(
             info,
             kind=TransactionKind.CAPTURE,
-            success=intent.state is IntentState.CAPTURED,
+            success=captured,
             reference=intent.id,
-            amount=info.amount,
-            card=intent.card,
-            error=None if intent.state is IntentState.CAPTURED else "Stripe did not capture.",
+            payment_method_info=_card_info(intent.card),
+            error=None if captured else "Stripe did not capture.",
         )
 
-    def refund_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        info = payment_information
-        if not info.token:
-            return _failed(info, _missing_reference(), TransactionKind.REFUND)
-        try:
-            refund = stripe_api.refund_payment_intent(
-                self.stripe,
-                payment_id=info.payment_id,
-                intent_id=info.token,
-                amount=info.amount,
-                currency=info.currency,
-            )
-        except PaymentError as exc:
-            return _failed(info, exc, TransactionKind.REFUND)
-        return _gateway_response(
+    @gateway_operation(TransactionKind.REFUND, missing_token=MISSING_REFERENCE)
+    def refund_payment(self, info: PaymentData) -> GatewayResponse:
+        refund = stripe_api.refund_payment_intent(
+            self.stripe,
+            payment_id=info.payment_id,
+            intent_id=info.token,
+            amount=info.amount,
+            currency=info.currency,
+        )
+        refunded = refund.status in ("succeeded", "pending")
+        return gateway_response(
             info,
             kind=TransactionKind.REFUND,
-            success=refund.status in ("succeeded", "pending"),
+            success=refunded,
             reference=refund.id,
             amount=from_minor(refund.amount, refund.currency or info.currency),
-            error=None if refund.status in ("succeeded", "pending") else "Refund failed.",
+            error=None if refunded else "Refund failed.",
         )
 
-    def void_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
-        if not self.active:
-            return previous_value
-        info = payment_information
-        if not info.token:
-            return _failed(info, _missing_reference(), TransactionKind.VOID)
-        try:
-            intent = stripe_api.cancel_payment_intent(
-                self.stripe, payment_id=info.payment_id, intent_id=info.token
-            )
-        except PaymentError as exc:
-            return _failed(info, exc, TransactionKind.VOID)
-        return _gateway_response(
+    @gateway_operation(TransactionKind.VOID, missing_token=MISSING_REFERENCE)
+    def void_payment(self, info: PaymentData) -> GatewayResponse:
+        intent = stripe_api.cancel_payment_intent(
+            self.stripe, payment_id=info.payment_id, intent_id=info.token
+        )
+        cancelled = intent.state is IntentState.CANCELED
+        return gateway_response(
             info,
             kind=TransactionKind.VOID,
-            success=intent.state is IntentState.CANCELED,
+            success=cancelled,
             reference=intent.id,
-            amount=info.amount,
-            error=None if intent.state is IntentState.CANCELED else "Stripe did not cancel.",
+            error=None if cancelled else "Stripe did not cancel.",
         )
 
     def list_payment_sources(self, customer_id: str, previous_value: Any) -> Any:
@@ -283,25 +252,10 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
 
     # --- webhooks -------------------------------------------------------------------------
 
-    def webhook(self, request: Any, path: str, previous_value: Any) -> HttpResponse:
-        if not self.active or self.channel is None:
-            return HttpResponseNotFound()
-        if path.strip("/") != WEBHOOK_PATH:
-            return HttpResponseNotFound()
-        if request.method != "POST":
-            return HttpResponse(status=405)
-        channel_slug = self.channel.slug
-        try:
-            webhooks.handle_webhook(
-                request.body,
-                request.headers.get("Stripe-Signature"),
-                self.stripe,
-                lookup=lambda reference: find_payment(reference, PLUGIN_ID, channel_slug),
-                apply=lambda outcome: apply_webhook_outcome(outcome, PLUGIN_ID, channel_slug),
-            )
-        except PaymentError as exc:
-            return error_response(exc)
-        return HttpResponse(status=200)
+    def handle_notification(self, request: Any, **apply_to_saleor: Any) -> None:
+        webhooks.handle_webhook(
+            request.body, request.headers.get("Stripe-Signature"), self.stripe, **apply_to_saleor
+        )
 
     # --- configuration --------------------------------------------------------------------
 
@@ -330,7 +284,7 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
             )
 
 
-# --- shared Saleor-side helpers (also used by the MultiSafepay plugin) ---------------------------
+# --- responses ---------------------------------------------------------------------------
 
 
 def _response(intent: Intent, info: PaymentData, customer_id: str | None = None) -> GatewayResponse:
@@ -347,13 +301,14 @@ def _response(intent: Intent, info: PaymentData, customer_id: str | None = None)
     amount = info.amount
     if state is IntentState.CAPTURED and intent.amount_received:
         amount = from_minor(intent.amount_received, intent.currency)
-    response = _gateway_response(
+    card = intent.card if state in (IntentState.CAPTURED, IntentState.AUTHORIZED) else None
+    response = gateway_response(
         info,
         kind=kind,
         success=success,
         reference=intent.id,
         amount=amount,
-        card=intent.card if state in (IntentState.CAPTURED, IntentState.AUTHORIZED) else None,
+        payment_method_info=_card_info(card),
         error=None if success else "The payment failed.",
         action_required=action_required,
     )
@@ -361,42 +316,6 @@ def _response(intent: Intent, info: PaymentData, customer_id: str | None = None)
     if action_required:
         response.action_required_data = {"client_secret": intent.client_secret, "id": intent.id}
     return response
-
-
-def _gateway_response(
-    info: PaymentData,
-    *,
-    kind: str,
-    success: bool,
-    reference: str,
-    amount: Decimal,
-    card: stripe_api.CardDetails | None = None,
-    error: str | None = None,
-    action_required: bool = False,
-) -> GatewayResponse:
-    return GatewayResponse(
-        is_success=success,
-        action_required=action_required,
-        kind=kind,
-        amount=amount,
-        currency=info.currency,
-        transaction_id=reference,
-        error=error,
-        payment_method_info=_card_info(card),
-        psp_reference=reference,
-    )
-
-
-def _failed(info: PaymentData, exc: PaymentError, kind: str) -> GatewayResponse:
-    return GatewayResponse(
-        is_success=False,
-        action_required=False,
-        kind=kind,
-        amount=info.amount,
-        currency=info.currency,
-        transaction_id=info.token or "",
-        error=f"{exc.message} ({exc.code.value})",
-    )
 
 
 def _card_info(card: stripe_api.CardDetails | None) -> PaymentMethodInfo | None:
@@ -409,10 +328,6 @@ def _card_info(card: stripe_api.CardDetails | None) -> PaymentMethodInfo | None:
         brand=card.brand,
         type="card",
     )
-
-
-def _missing_reference() -> PaymentError:
-    return PaymentError(PaymentErrorCode.INVALID_STATE, "The payment has no Stripe reference.")
 
 
 def _setup_future_usage(info: PaymentData, data: dict[str, Any]) -> str | None:
