@@ -5,8 +5,10 @@ set (``NotifyEventType``) rendered by its email plugins' own templates, and a pl
 "license keys" event that those plugins would know how to render. Saleor configures Django's
 mail from ``EMAIL_URL``, so ``send_mail`` uses the shop's SMTP settings as they are.
 
-Delivery is at-least-once: the "emailed" event is recorded after the mail is handed over, so a
-worker that dies between the two sends the mail again on its retry rather than never.
+Sent exactly once per order through the outbox (:mod:`.outbox`): concurrent runs of the task
+claim the message, and only the claim's holder sends it. A ``keys_emailed`` event in the
+license history records the delivery (and, for orders emailed before the outbox existed, still
+stops a second mail).
 """
 
 from __future__ import annotations
@@ -14,15 +16,21 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from saleor_license_plugin.fulfillment import outbox
 from saleor_license_plugin.fulfillment.orders import LineResult, OrderPayload
 from saleor_license_plugin.models import License, LicenseEvent
 
 logger = logging.getLogger(__name__)
 EMAILED = "keys_emailed"
+KIND = "license_keys"
+
+
+def message_key(order_id: str) -> str:
+    return f"order:{order_id}:keys"
 
 
 def _body(order: OrderPayload, licenses: list[License]) -> str:
@@ -42,19 +50,28 @@ def _body(order: OrderPayload, licenses: list[License]) -> str:
 
 
 def send_keys_once(order: OrderPayload, results: list[LineResult]) -> bool:
+    """Email the order's keys to the buyer, once; True if this call sent them."""
     ids = [pk for result in results for pk in result.licenses]
-    if not ids:
+    if not ids or not order.email:
         return False
-    key = f"{order.order_id}:{EMAILED}"
-    if LicenseEvent.objects.filter(idempotency_key=key).exists():
-        return False
+    event_key = f"{order.order_id}:{EMAILED}"
+    if LicenseEvent.objects.filter(idempotency_key=event_key).exists():
+        return False  # emailed (possibly before the outbox existed)
     licenses = list(License.objects.filter(pk__in=ids).select_related("deployment").order_by("pk"))
-    send_mail(
-        subject=f"Your licenses for order {order.order_id}",
-        message=_body(order, licenses),
-        from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
-        recipient_list=[order.email],
+
+    def build() -> EmailMessage:
+        return EmailMessage(
+            subject=f"Your licenses for order {order.order_id}",
+            body=_body(order, licenses),
+            from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
+            to=[order.email],
+        )
+
+    sent = outbox.send_once(
+        message_key(order.order_id), kind=KIND, recipient=order.email, build=build
     )
+    if not sent:
+        return False
     try:
         with transaction.atomic():
             LicenseEvent.objects.create(
@@ -62,11 +79,11 @@ def send_keys_once(order: OrderPayload, results: list[LineResult]) -> bool:
                 action=EMAILED,
                 actor=f"order:{order.order_id}",
                 order_id=order.order_id,
-                idempotency_key=key,
+                idempotency_key=event_key,
                 note=f"{len(licenses)} license(s) sent to the buyer",
                 created_at=timezone.now(),
             )
-    except IntegrityError:  # a concurrent run recorded it first
+    except IntegrityError:  # recorded before (a resend after a crash)
         pass
     logger.info("Emailed %d license(s) for order %s", len(licenses), order.order_id)
     return True

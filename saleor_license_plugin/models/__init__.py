@@ -1,8 +1,8 @@
 """The plugin's tables (one Django app, label ``saleor_license_plugin``).
 
 ``licenses``: licenses, deployments, device activations, the append-only event log and the
-signing key. ``payments``: what the payment gateways record to act exactly once (processed
-notifications, refund attempts).
+signing key. ``outbox``: messages sent exactly once. ``payments``: what the payment gateways
+record to act exactly once (processed notifications, refund attempts).
 """
 
 from saleor_license_plugin.models.licenses import (
@@ -17,6 +17,7 @@ from saleor_license_plugin.models.licenses import (
     SigningKey,
     new_deployment_id,
 )
+from saleor_license_plugin.models.outbox import OutboxMessage, OutboxStatus
 from saleor_license_plugin.models.payments import (
     ProcessedNotification,
     RefundAttempt,
@@ -32,6 +33,8 @@ __all__ = [
     "LicenseEvent",
     "LicenseKind",
     "LicenseStatus",
+    "OutboxMessage",
+    "OutboxStatus",
     "ProcessedNotification",
     "RefundAttempt",
     "RefundAttemptStatus",
