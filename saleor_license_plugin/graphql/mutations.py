@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -183,9 +184,22 @@ class IssueLicenseInput(graphene.InputObjectType):
     order_id = graphene.String(description="With orderLineId: the order line this fulfils.")
     order_line_id = graphene.String()
     idempotency_key = graphene.String(
-        description="Issuing again with the same key returns the first license (without key)."
+        description="Issuing again with the same key and input returns the first license "
+        "(without key); with another input, IDEMPOTENCY_CONFLICT."
     )
     note = graphene.String()
+
+
+def _request_digest(data: dict[str, Any]) -> str:
+    """What an idempotency key promises: the same request. Canonical JSON of the input
+    without the key itself (enums by value, absent and null alike)."""
+    request = {
+        name: getattr(value, "value", value)
+        for name, value in sorted(data.items())
+        if name != "idempotency_key" and value is not None
+    }
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class IssueLicense(BaseMutation):
@@ -255,6 +269,7 @@ class IssueLicense(BaseMutation):
             trial_days=trial_days,
             currency=item.price.currency,
             idempotency_key=f"manual:{idempotency_key}" if idempotency_key else None,
+            request_digest=_request_digest(data) if idempotency_key else "",
             actor=ctx.actor,
             now=ctx.now,
         )

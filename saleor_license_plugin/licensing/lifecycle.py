@@ -121,8 +121,10 @@ def _record(
     idempotency_key: str | None = None,
     note: str = "",
     now: datetime | None = None,
+    request_digest: str = "",
 ) -> LicenseEvent:
     return LicenseEvent.objects.create(
+        request_digest=request_digest,
         license=license,
         action=action,
         actor=actor[:128],
@@ -177,6 +179,7 @@ def issue_license(
     trial_days: int | None = None,
     currency: str = "",
     idempotency_key: str | None = None,
+    request_digest: str = "",
     actor: str = "system",
     now: datetime | None = None,
 ) -> Issued:
@@ -239,23 +242,37 @@ def issue_license(
             order_line=order_line,
             idempotency_key=idempotency_key,
             now=now,
+            request_digest=request_digest,
         )
         return Issued(license, True, canonical)
 
-    return _once(idempotency_key, create)
+    return _once(idempotency_key, create, request_digest)
 
 
-def _once(idempotency_key: str | None, create: Callable[[], Issued]) -> Issued:
+def _once(
+    idempotency_key: str | None, create: Callable[[], Issued], request_digest: str = ""
+) -> Issued:
     """Run ``create`` unless the key was applied; a concurrent run that loses the race on the
-    unique idempotency key rolls back whole and returns the winner's license."""
-    if (done := _applied(idempotency_key)) is not None:
+    unique idempotency key rolls back whole and returns the winner's license. A key first used
+    with another request (``request_digest`` differs) is ``IDEMPOTENCY_CONFLICT``."""
+
+    def replay(done: LicenseEvent) -> Issued:
+        if request_digest and done.request_digest and done.request_digest != request_digest:
+            raise LicenseError(
+                LicenseErrorCode.IDEMPOTENCY_CONFLICT,
+                "This idempotency key was used with a different request.",
+                "idempotencyKey",
+            )
         return Issued(done.license, False, None)
+
+    if (done := _applied(idempotency_key)) is not None:
+        return replay(done)
     try:
         with transaction.atomic():
             return create()
     except IntegrityError:
         if (done := _applied(idempotency_key)) is not None:
-            return Issued(done.license, False, None)
+            return replay(done)
         raise
 
 

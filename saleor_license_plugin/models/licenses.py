@@ -173,6 +173,9 @@ class LicenseEvent(models.Model):
     order_line_id = models.CharField(max_length=128, blank=True, default="")
     # "<order line>:<action>[:<unit>]": the same paid line never applies twice.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # SHA-256 of the request an idempotency key was first used with: a reuse of the key with
+    # another request is refused (IDEMPOTENCY_CONFLICT), as Stripe does.
+    request_digest = models.CharField(max_length=64, blank=True, default="")
     note = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

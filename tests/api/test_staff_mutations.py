@@ -75,6 +75,16 @@ def test_issuing_for_an_order_line_or_an_idempotency_key_happens_once():
     assert License.objects.count() == 2
 
 
+def test_an_idempotency_key_reused_with_another_request_is_a_conflict():
+    """The bug: the same key with a different payload silently returned the first license."""
+    gql(ISSUE, issue_input(idempotencyKey="ticket-43"), principal=STAFF)
+    other = issue_input(idempotencyKey="ticket-43", maintenanceYears=1)
+    reply = gql(ISSUE, other, principal=STAFF)
+    assert reply.codes("issueLicense") == ["IDEMPOTENCY_CONFLICT"]
+    assert reply.data["issueLicense"]["license"] is None
+    assert License.objects.count() == 1
+
+
 def test_issue_bound_to_a_deployment_of_the_owner():
     deployment = lifecycle.create_deployment(name="Carol PBX", owner_id="user:carol")
     payload = gql(ISSUE, issue_input(deploymentId=deployment.public_id), principal=STAFF).payload(
