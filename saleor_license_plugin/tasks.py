@@ -3,7 +3,8 @@
 from saleor_license_plugin.fulfillment.tasks import (
     expire_due_task,
     fulfill_order,
+    reconcile_task,
     withdraw_order_task,
 )
 
-__all__ = ["expire_due_task", "fulfill_order", "withdraw_order_task"]
+__all__ = ["expire_due_task", "fulfill_order", "reconcile_task", "withdraw_order_task"]

@@ -21,6 +21,10 @@ class TaskHost(Protocol):
 
     def write_order_results(self, order_id: str, results: dict[str, dict[str, Any]]) -> None: ...
 
+    def order_source(self) -> Any:
+        """The host's orders for the reconciliation (``reconcile.OrderSource``), or None."""
+        ...
+
 
 class PlainHost:
     def context(self) -> AbstractContextManager[Any]:
@@ -28,6 +32,9 @@ class PlainHost:
 
     def write_order_results(self, order_id: str, results: dict[str, dict[str, Any]]) -> None:
         return None
+
+    def order_source(self) -> Any:
+        return None  # no orders here (the standalone server): nothing to reconcile
 
 
 def task_host() -> TaskHost:

@@ -33,8 +33,8 @@ def message_key(order_id: str) -> str:
     return f"order:{order_id}:keys"
 
 
-def _body(order: OrderPayload, licenses: list[License]) -> str:
-    lines = [f"Thank you for your order {order.order_id}.", ""]
+def _body(order_id: str, licenses: list[License]) -> str:
+    lines = [f"Thank you for your order {order_id}.", ""]
     for license in licenses:
         expiry = license.term_expires_at or license.maintenance_expires_at
         until = f", until {expiry:%Y-%m-%d}" if expiry else ""
@@ -59,31 +59,43 @@ def send_keys_once(order: OrderPayload, results: list[LineResult]) -> bool:
         return False  # emailed (possibly before the outbox existed)
     licenses = list(License.objects.filter(pk__in=ids).select_related("deployment").order_by("pk"))
 
+    return _send(order.order_id, order.email, licenses)
+
+
+def resend_keys(key: str, recipient: str) -> bool:
+    """Send a keys email that failed, or whose worker died, again (the reconciliation)."""
+    order_id = key.removeprefix("order:").removesuffix(":keys")
+    licenses = list(
+        License.objects.filter(origin_order_id=order_id).select_related("deployment").order_by("pk")
+    )
+    if not licenses or not recipient:
+        return False
+    return _send(order_id, recipient, licenses)
+
+
+def _send(order_id: str, recipient: str, licenses: list[License]) -> bool:
     def build() -> EmailMessage:
         return EmailMessage(
-            subject=f"Your licenses for order {order.order_id}",
-            body=_body(order, licenses),
+            subject=f"Your licenses for order {order_id}",
+            body=_body(order_id, licenses),
             from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
-            to=[order.email],
+            to=[recipient],
         )
 
-    sent = outbox.send_once(
-        message_key(order.order_id), kind=KIND, recipient=order.email, build=build
-    )
-    if not sent:
+    if not outbox.send_once(message_key(order_id), kind=KIND, recipient=recipient, build=build):
         return False
     try:
         with transaction.atomic():
             LicenseEvent.objects.create(
                 license=licenses[0],
                 action=EMAILED,
-                actor=f"order:{order.order_id}",
-                order_id=order.order_id,
-                idempotency_key=event_key,
+                actor=f"order:{order_id}",
+                order_id=order_id,
+                idempotency_key=f"{order_id}:{EMAILED}",
                 note=f"{len(licenses)} license(s) sent to the buyer",
                 created_at=timezone.now(),
             )
     except IntegrityError:  # recorded before (a resend after a crash)
         pass
-    logger.info("Emailed %d license(s) for order %s", len(licenses), order.order_id)
+    logger.info("Emailed %d license(s) for order %s", len(licenses), order_id)
     return True

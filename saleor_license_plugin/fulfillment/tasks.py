@@ -8,19 +8,21 @@ autodiscovery looks for ``<app>.tasks``).
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
+from django.utils import timezone
 
-from saleor_license_plugin.fulfillment import notify
 from saleor_license_plugin.fulfillment.host import task_host
 from saleor_license_plugin.fulfillment.orders import (
     OrderPayload,
-    apply_order,
     expire_due,
     withdraw_order,
 )
+from saleor_license_plugin.fulfillment.pipeline import fulfill
+from saleor_license_plugin.fulfillment.reconcile import reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +44,7 @@ def fulfill_order(payload: dict[str, Any]) -> dict[str, Any]:
     through the task host (inside Saleor: the order lines' private metadata), and email the keys
     once."""
     order = OrderPayload.from_dict(payload)
-    host = task_host()
-    with host.context():
-        results = apply_order(order)
-        host.write_order_results(order.order_id, {r.line_id: r.for_metadata() for r in results})
-        if order.paid and order.email:
-            notify.send_keys_once(order, results)
+    results = fulfill(order, task_host())
     summary = {r.line_id: r.for_metadata() for r in results}
     logger.info("Order %s fulfilled: %d license line(s)", order.order_id, len(results))
     return summary
@@ -66,3 +63,20 @@ def expire_due_task() -> dict[str, int]:
     """Run periodically (Celery beat, e.g. hourly)."""
     with task_host().context():
         return expire_due()
+
+
+@shared_task(name="saleor_license_plugin.reconcile", **TASK_OPTIONS)
+def reconcile_task(since_hours: int = 72) -> dict[str, Any]:
+    """Run periodically (Celery beat, e.g. every 15 minutes): fulfil paid orders a lost event
+    left without licenses, withdraw cancelled or refunded ones, retry failed keys emails."""
+    host = task_host()
+    source = host.order_source()
+    if source is None:
+        return {"skipped": "this host has no orders"}
+    since = timezone.now() - timedelta(hours=since_hours)
+    report = reconcile(source, host, since=since)
+    return {
+        "fulfilled": report.fulfilled,
+        "withdrawn": report.withdrawn,
+        "emails_retried": len(report.emails_retried),
+    }

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from saleor.order import OrderChargeStatus, OrderStatus
 from saleor.order.models import Order, OrderLine
+from saleor.payment import ChargeStatus
+from saleor.payment.models import Payment
 
 from saleor_license_plugin import conf
+from saleor_license_plugin.fulfillment.reconcile import PaidOrder, WithdrawnOrder
 from saleor_license_plugin.licensing.checkout_lines import (
     INTENT_KEY,
     RESULT_KEY,
@@ -26,12 +32,20 @@ def has_license_lines(order: Order) -> bool:
     return any(INTENT_KEY in (line.private_metadata or {}) for line in order.lines.all())
 
 
+def _lines(order: Order) -> list[OrderLine]:
+    """The order's lines by pk, from the prefetch cache when the caller prefetched them (the
+    reconciliation does, a page at a time)."""
+    if "lines" in getattr(order, "_prefetched_objects_cache", {}):
+        return sorted(order.lines.all(), key=lambda line: line.pk)
+    return list(order.lines.select_related("variant__product").order_by("pk"))
+
+
 def order_payload(
     order: Order, settings: conf.LicenseSettings, *, paid: bool, grace_days: int = 0
 ) -> dict[str, Any] | None:
     """The plain fulfillment payload of an order's license lines, or None if it has none."""
     lines = []
-    for line in order.lines.select_related("variant__product").order_by("pk"):
+    for line in _lines(order):
         try:
             intent = LineIntent.from_metadata(line.private_metadata or {}, settings.key_secret)
         except LicenseError:
@@ -81,3 +95,77 @@ class SaleorTaskHost:
         for line in OrderLine.objects.filter(order_id=order_id, pk__in=list(results)):
             line.store_value_in_private_metadata({RESULT_KEY: results[str(line.pk)]})
             line.save(update_fields=["private_metadata"])
+
+    def order_source(self) -> SaleorOrderSource:
+        return SaleorOrderSource()
+
+
+LICENSE_PLUGIN_ID = "saleor_license_plugin"
+
+
+def _plugin_settings() -> conf.LicenseSettings:
+    """The license plugin's settings (Dashboard over Django), as its hooks see them."""
+    from saleor.plugins.manager import get_plugins_manager
+
+    plugin = get_plugins_manager(allow_replica=False).get_plugin(LICENSE_PLUGIN_ID)
+    if plugin is not None and hasattr(plugin, "license_settings"):
+        return plugin.license_settings()
+    return conf.from_django_settings()
+
+
+class SaleorOrderSource:
+    """Saleor's orders for the reconciliation, a page at a time by order number (keyset), each
+    page in a fixed number of queries (orders, then their lines with variants and products)."""
+
+    def __init__(self) -> None:
+        self.settings = _plugin_settings()
+
+    def _orders(self, since: datetime, after: str, limit: int) -> QuerySet[Order]:
+        lines = OrderLine.objects.select_related("variant__product")
+        with_license_lines = Order.objects.filter(
+            updated_at__gte=since, lines__private_metadata__has_key=INTENT_KEY
+        ).distinct()
+        if after:
+            with_license_lines = with_license_lines.filter(number__gt=int(after))
+        return with_license_lines.order_by("number").prefetch_related(Prefetch("lines", lines))
+
+    def paid_orders(self, *, since: datetime, after: str, limit: int) -> list[PaidOrder]:
+        refunded = Payment.objects.filter(
+            order_id=OuterRef("pk"), charge_status=ChargeStatus.FULLY_REFUNDED
+        )
+        orders = (
+            self._orders(since, after, limit)
+            .filter(charge_status__in=(OrderChargeStatus.FULL, OrderChargeStatus.OVERCHARGED))
+            .exclude(status=OrderStatus.CANCELED)
+            .exclude(Exists(refunded))[:limit]
+        )
+        return [
+            PaidOrder(
+                order_payload(order, self.settings, paid=True),
+                frozenset(
+                    str(line.pk)
+                    for line in order.lines.all()
+                    if ((line.private_metadata or {}).get(RESULT_KEY) or {}).get("error")
+                ),
+                cursor=str(order.number),
+            )
+            for order in orders
+        ]
+
+    def withdrawn_orders(self, *, since: datetime, after: str, limit: int) -> list[WithdrawnOrder]:
+        refunded = Payment.objects.filter(
+            order_id=OuterRef("pk"), charge_status=ChargeStatus.FULLY_REFUNDED
+        )
+        orders = (
+            self._orders(since, after, limit)
+            .annotate(fully_refunded=Exists(refunded))
+            .filter(Q(status=OrderStatus.CANCELED) | Q(fully_refunded=True))[:limit]
+        )
+        return [
+            WithdrawnOrder(
+                str(order.pk),
+                "cancelled" if order.status == OrderStatus.CANCELED else "fully_refunded",
+                cursor=str(order.number),
+            )
+            for order in orders
+        ]

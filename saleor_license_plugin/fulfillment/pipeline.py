@@ -1,0 +1,19 @@
+"""One way to fulfil an order, used by the Celery task and by the reconciliation alike."""
+
+from __future__ import annotations
+
+from saleor_license_plugin.fulfillment import notify
+from saleor_license_plugin.fulfillment.host import TaskHost
+from saleor_license_plugin.fulfillment.orders import LineResult, OrderPayload, apply_order
+
+
+def fulfill(order: OrderPayload, host: TaskHost) -> list[LineResult]:
+    """Issue or apply the order's licenses (idempotent per order line and unit), write what
+    was done back through the host (inside Saleor: order-line private metadata, never keys),
+    and email the keys once when the order is paid."""
+    with host.context():
+        results = apply_order(order)
+        host.write_order_results(order.order_id, {r.line_id: r.for_metadata() for r in results})
+        if order.paid and order.email:
+            notify.send_keys_once(order, results)
+    return results
