@@ -45,6 +45,11 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_REFERENCE": False,
     # Send the keys by email once an order is paid.
     "SEND_KEY_EMAILS": True,
+    # A paid line that cannot be applied (the license changed since checkout): refund that
+    # line through the order's payment automatically (staff are told either way).
+    "AUTO_REFUND_FAILED_LINES": True,
+    # Who is told when a paid line cannot be applied; empty: Django's ADMINS.
+    "STAFF_EMAILS": [],
     # "off": anonymous verifyLicenseKey callers get PERMISSION_DENIED; "minimal": status and
     # expiries only (no owner, deployment or offers).
     "ANONYMOUS_VERIFICATION": "off",
@@ -83,6 +88,8 @@ class LicenseSettings:
     require_terms_acceptance: bool = False
     require_reference: bool = False
     send_key_emails: bool = True
+    auto_refund_failed_lines: bool = True
+    staff_emails: tuple[str, ...] = ()
     anonymous_verification: str = "off"
     rate_limits: Mapping[str, str | None] = field(default_factory=lambda: DEFAULT_RATE_LIMITS)
     rate_limit_cache: str = "default"
@@ -143,6 +150,8 @@ def from_django_settings() -> LicenseSettings:
         require_terms_acceptance=bool(raw["REQUIRE_TERMS_ACCEPTANCE"]),
         require_reference=bool(raw["REQUIRE_REFERENCE"]),
         send_key_emails=bool(raw["SEND_KEY_EMAILS"]),
+        auto_refund_failed_lines=bool(raw["AUTO_REFUND_FAILED_LINES"]),
+        staff_emails=tuple(raw["STAFF_EMAILS"] or ()),
         anonymous_verification=str(raw["ANONYMOUS_VERIFICATION"] or "off"),
         rate_limits={**DEFAULT_RATE_LIMITS, **(raw["RATE_LIMITS"] or {})},
         rate_limit_cache=str(raw["RATE_LIMIT_CACHE"]),
@@ -213,6 +222,22 @@ def parse_anonymous(value: Any) -> str | None:
     return mode
 
 
+def parse_emails(value: Any) -> tuple[str, ...] | None:
+    """Comma-separated addresses, or None for empty; ValueError for one that is not."""
+    if _blank(value):
+        return None
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    emails = tuple(part.strip() for part in str(value).split(",") if part.strip())
+    for email in emails:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValueError(f"Not an e-mail address: {email[:60]}") from None
+    return emails
+
+
 def parse_slugs(value: Any) -> frozenset[str]:
     return frozenset(slug.strip() for slug in str(value or "").split(",") if slug.strip())
 
@@ -224,6 +249,8 @@ DASHBOARD_FIELDS: dict[str, tuple[str, Any]] = {
     "upgrade_floor_rate": ("upgrade_floor_rate", parse_decimal),
     "pending_payment_grace_days": ("pending_payment_grace_days", parse_days),
     "send_key_emails": ("send_key_emails", parse_bool),
+    "auto_refund_failed_lines": ("auto_refund_failed_lines", parse_bool),
+    "staff_emails": ("staff_emails", parse_emails),
     "require_terms_acceptance": ("require_terms_acceptance", parse_bool),
     "require_reference": ("require_reference", parse_bool),
     "anonymous_verification": ("anonymous_verification", parse_anonymous),

@@ -22,6 +22,7 @@ from saleor.order.models import Order
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 
 from saleor_license_plugin import conf
+from saleor_license_plugin.licensing import holds
 from saleor_license_plugin.saleor_host.auth import principal_from_request
 from saleor_license_plugin.saleor_host.catalog import SaleorCatalog
 from saleor_license_plugin.saleor_host.checkout import SaleorCheckoutHost, guard_completion
@@ -92,6 +93,19 @@ class LicensePlugin(BasePlugin):
             "label": "Email keys to the buyer",
             "help_text": "Send the license keys by email (Django mail, Saleor's EMAIL_URL) once "
             "an order is paid.",
+        },
+        "auto_refund_failed_lines": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Refund paid lines that cannot be applied",
+            "help_text": "true/false. A paid license line that can no longer be applied (the "
+            "license changed since checkout) is refunded through the order's payment; staff "
+            "get an order note and an email either way.",
+        },
+        "staff_emails": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Staff e-mails for license problems",
+            "help_text": "Comma-separated addresses told when a paid line cannot be applied. "
+            "Empty with no Django setting: Django's ADMINS.",
         },
         "require_terms_acceptance": {
             "type": ConfigurationTypeField.STRING,
@@ -187,6 +201,10 @@ class LicensePlugin(BasePlugin):
     # --- orders -------------------------------------------------------------------------
 
     def order_created(self, order: Order, previous_value: Any, webhooks: Any = None) -> Any:
+        if self.active and order.checkout_token:
+            holds.pass_to_order(
+                holds.checkout_holder(order.checkout_token), holds.order_holder(order.pk)
+            )
         grace = self.license_settings().pending_payment_grace_days
         unpaid = order.charge_status in (OrderChargeStatus.NONE, OrderChargeStatus.PARTIAL)
         if self.active and grace > 0 and unpaid:

@@ -5,6 +5,7 @@ host that does nothing extra. ``SALEOR_LICENSE["TASK_HOST"]`` names another."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
@@ -13,6 +14,7 @@ from django.utils.module_loading import import_string
 
 from saleor_license_plugin.conf import get_settings
 
+logger = logging.getLogger(__name__)
 SALEOR_TASK_HOST = "saleor_license_plugin.saleor_host.orders.SaleorTaskHost"
 
 
@@ -25,6 +27,17 @@ class TaskHost(Protocol):
         """The host's orders for the reconciliation (``reconcile.OrderSource``), or None."""
         ...
 
+    # A paid line that could not be applied (``failures.py``):
+    can_refund: bool
+
+    def refund_line(self, order_id: str, line_id: str) -> None:
+        """Refund one order line through the order's payment; raise if it cannot be."""
+        ...
+
+    def note_on_order(self, order_id: str, text: str) -> None:
+        """Tell staff where they look at the order (inside Saleor: an order note)."""
+        ...
+
 
 class PlainHost:
     def context(self) -> AbstractContextManager[Any]:
@@ -35,6 +48,14 @@ class PlainHost:
 
     def order_source(self) -> Any:
         return None  # no orders here (the standalone server): nothing to reconcile
+
+    can_refund = False  # no payments here
+
+    def refund_line(self, order_id: str, line_id: str) -> None:
+        raise NotImplementedError("this host takes no payments")
+
+    def note_on_order(self, order_id: str, text: str) -> None:
+        logger.warning("Order %s: %s", order_id, text)
 
 
 def task_host() -> TaskHost:

@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from saleor_license_plugin.licensing import access, lifecycle
+from saleor_license_plugin.licensing import access, holds, lifecycle
 from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, parse_terms
 from saleor_license_plugin.licensing.checkout_lines import LineIntent
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
@@ -207,6 +207,7 @@ def withdraw_order(order_id: str, *, reason: str, revoke_issued: bool = True) ->
     """After a cancellation or refund: revoke (or, for a partial refund, suspend) what the order
     issued, and suspend what it changed on existing licenses for staff to review: the customer
     owned those before. Idempotent per order and reason."""
+    holds.release(holds.order_holder(order_id))
     issued, changed = licenses_of_order(order_id)
     actor = _actor(order_id)
     counts = {"revoked": 0, "suspended": 0}

@@ -1,4 +1,4 @@
-"""Send each message exactly once, or visibly not at all.
+"""Send each message, or perform each side effect, exactly once, or visibly not at all.
 
 ``send_once(key, ...)`` claims the message's row (unique ``key``) in its own transaction, sends
 only if the claim is ours, and records the outcome. Concurrent runs (Celery redelivers a task
@@ -64,6 +64,29 @@ def _finish(key: str, status: str, error: str = "") -> None:
     )
 
 
+def once(
+    key: str,
+    *,
+    kind: str,
+    recipient: str,
+    action: Callable[[], object],
+    now: datetime | None = None,
+) -> bool:
+    """Run ``action`` (send a message, refund a line, add an order note) unless it was done
+    or is being done under ``key``; True if this call did it. A failure is recorded (its
+    type only) and logged, not raised: the reconciliation retries it."""
+    if not claim(key, kind=kind, recipient=recipient, now=now):
+        return False
+    try:
+        action()
+    except Exception as exc:  # smtplib, socket, provider and backend errors alike
+        _finish(key, OutboxStatus.FAILED, type(exc).__name__)
+        logger.error("%s %s failed: %s", kind, key, type(exc).__name__)
+        return False
+    _finish(key, OutboxStatus.SENT)
+    return True
+
+
 def send_once(
     key: str,
     *,
@@ -72,18 +95,18 @@ def send_once(
     build: Callable[[], EmailMessage],
     now: datetime | None = None,
 ) -> bool:
-    """Build and send the message ``key`` unless it was sent or is being sent; True if this
-    call sent it. A refusal by the mail server is recorded and logged, not raised."""
-    if not claim(key, kind=kind, recipient=recipient, now=now):
-        return False
-    try:
-        build().send(fail_silently=False)
-    except Exception as exc:  # smtplib, socket and backend errors alike
-        _finish(key, OutboxStatus.FAILED, type(exc).__name__)
-        logger.error("Message %s (%s) was not sent: %s", key, kind, type(exc).__name__)
-        return False
-    _finish(key, OutboxStatus.SENT)
-    return True
+    """Build and send the message ``key`` unless it was sent or is being sent."""
+    return once(
+        key,
+        kind=kind,
+        recipient=recipient,
+        action=lambda: build().send(fail_silently=False),
+        now=now,
+    )
+
+
+def is_done(key: str) -> bool:
+    return OutboxMessage.objects.filter(key=key, status=OutboxStatus.SENT).exists()
 
 
 def due_for_retry(now: datetime | None = None, kind: str | None = None) -> list[OutboxMessage]:

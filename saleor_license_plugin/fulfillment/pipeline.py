@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from saleor_license_plugin.fulfillment import notify
+from saleor_license_plugin.fulfillment.failures import report_failed_lines
 from saleor_license_plugin.fulfillment.host import TaskHost
 from saleor_license_plugin.fulfillment.orders import LineResult, OrderPayload, apply_order
+from saleor_license_plugin.licensing import holds
 
 
 def fulfill(order: OrderPayload, host: TaskHost) -> list[LineResult]:
@@ -13,6 +15,9 @@ def fulfill(order: OrderPayload, host: TaskHost) -> list[LineResult]:
     and email the keys once when the order is paid."""
     with host.context():
         results = apply_order(order)
+        if order.paid:
+            holds.settle(holds.order_holder(order.order_id))
+            report_failed_lines(order, results, host)
         host.write_order_results(order.order_id, {r.line_id: r.for_metadata() for r in results})
         if order.paid and order.email:
             notify.send_keys_once(order, results)

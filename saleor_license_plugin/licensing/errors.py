@@ -41,6 +41,7 @@ class LicenseErrorCode(StrEnum):
     STALE_QUOTE = "STALE_QUOTE"
     TERMS_NOT_ACCEPTED = "TERMS_NOT_ACCEPTED"
     REFERENCE_REQUIRED = "REFERENCE_REQUIRED"
+    CHANGE_PENDING = "CHANGE_PENDING"  # an unpaid order already holds this change
     # idempotency
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     # access

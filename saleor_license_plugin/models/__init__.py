@@ -1,10 +1,12 @@
 """The plugin's tables (one Django app, label ``saleor_license_plugin``).
 
 ``licenses``: licenses, deployments, device activations, the append-only event log and the
-signing key. ``outbox``: messages sent exactly once. ``payments``: what the payment gateways
+signing key. ``holds``: unpaid changes.
+``outbox``: messages sent exactly once. ``payments``: what the payment gateways
 record to act exactly once (processed notifications, refund attempts).
 """
 
+from saleor_license_plugin.models.holds import HoldState, PendingChange
 from saleor_license_plugin.models.licenses import (
     Activation,
     AppendOnlyError,
@@ -29,12 +31,14 @@ __all__ = [
     "AppendOnlyError",
     "AppendOnlyQuerySet",
     "Deployment",
+    "HoldState",
     "License",
     "LicenseEvent",
     "LicenseKind",
     "LicenseStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "PendingChange",
     "ProcessedNotification",
     "RefundAttempt",
     "RefundAttemptStatus",

@@ -17,9 +17,11 @@ from saleor.checkout.utils import invalidate_checkout
 from saleor.product.models import ProductVariant
 
 from saleor_license_plugin import conf
+from saleor_license_plugin.licensing import holds
 from saleor_license_plugin.licensing.checkout_lines import (
     LineFacts,
     LineInput,
+    LineIntent,
     check_checkout_requirements,
     completion_error,
     line_quantity,
@@ -123,6 +125,7 @@ def guard_completion(
     now = timezone.now()
     errors: list[ValidationError] = []
     has_license_lines = False
+    changes: list[tuple[LineIntent, str]] = []
     with conf.using(settings):
         for info in lines if lines is not None else checkout_info.lines:
             facts = LineFacts(
@@ -136,8 +139,10 @@ def guard_completion(
             )
             line_gid = graphene.Node.to_global_id("CheckoutLine", info.line.pk)
             try:
-                if revalidate_line(facts, buyer, catalog, now, settings) is not None:
+                intent = revalidate_line(facts, buyer, catalog, now, settings)
+                if intent is not None:
                     has_license_lines = True
+                    changes.append((intent, line_gid))
             except LicenseError as exc:
                 has_license_lines = True
                 errors.append(checkout_error(exc, [line_gid]))
@@ -146,8 +151,28 @@ def guard_completion(
                 check_checkout_requirements(checkout_metadata(checkout_info.checkout), settings)
             except LicenseError as exc:
                 errors.append(checkout_error(exc))
+        if not errors:
+            errors += _hold_changes(changes, checkout_info.checkout, catalog, now)
     if errors:
         raise ValidationError({"lines": errors})
+
+
+def _hold_changes(
+    changes: list[tuple[LineIntent, str]], checkout: Any, catalog: Catalog, now: Any
+) -> list[ValidationError]:
+    """Hold each conflicting change for this checkout (then its order): a second unpaid order
+    for the same change to the same license fails here with CHANGE_PENDING."""
+    errors = []
+    holder = holds.checkout_holder(checkout.token)
+    for intent, line_gid in changes:
+        scope = holds.scope_of(intent, catalog)
+        if scope is None or intent.license_id is None:
+            continue
+        try:
+            holds.take(intent.license_id, scope, holder, now)
+        except LicenseError as exc:
+            errors.append(checkout_error(exc, [line_gid]))
+    return errors
 
 
 def checkout_metadata(checkout: Any) -> dict[str, Any]:

@@ -120,16 +120,16 @@ def test_limits_work_on_caches_other_than_redis(settings):
 def test_a_new_cache_object_per_request_reuses_one_redis_client(settings, ratelimit_cache):
     """Django keeps cache objects per thread and, under ASGI, per request context: each new one
     has its own connection pool. Counting must still go through one client per process, or
-    every request leaks a Redis connection (issue 16). Each thread here is a new context."""
+    every request leaks a Redis connection (issue 16). Each thread here is a new context.
+    (The Redis server's own client count is checked against a real server process in
+    tests/server/test_redis_connections.py; here other processes may share the server.)"""
     import threading
 
     from django.core.cache import caches
 
     set_limits(settings, verify_ip="100000/60")
-    admin = ratelimit_cache._cache.get_client(write=True)
     limit = ratelimit.Limit(100000, 60)
     ratelimit.hit("leak", "client", limit)
-    before = len(admin.client_list())
     seen = set()
 
     def one_request() -> None:
@@ -141,4 +141,6 @@ def test_a_new_cache_object_per_request_reuses_one_redis_client(settings, rateli
         thread.start()
         thread.join()
     assert len(seen) > 1  # the contexts really had cache objects of their own
-    assert len(admin.client_list()) - before <= 1
+    [client] = [c for key, c in ratelimit._clients.items() if settings.REDIS_URL in key[0]]
+    pool = client.connection_pool
+    assert pool._created_connections <= 2, pool._created_connections

@@ -191,3 +191,87 @@ def test_cancelling_an_unpaid_order_revokes_its_pending_licenses(
     )
     assert cancel["data"]["orderCancel"]["errors"] == []
     assert License.objects.get().status == LicenseStatus.REVOKED
+
+
+def upgrade_line(products, license):
+    return {
+        "variantId": gid("ProductVariant", products["pro-16"].pk),
+        "action": "UPGRADE",
+        "licenseKey": license.display_key(),
+    }
+
+
+def test_a_second_unpaid_order_for_the_same_upgrade_fails_at_checkout_complete(
+    license_plugin,
+    license_products,
+    plugin_api,
+    user_api_client,
+    customer_user,
+    staff_orders_client,
+    offline_channel,
+):
+    """Issue 9: both orders were created and paid; the second upgrade was refused at
+    fulfillment and the customer paid for nothing. Now the second checkout cannot complete
+    while the first order is unpaid, and can once it is cancelled."""
+    existing = own_license(customer_user, license_products["pro-8"])
+    first = create_checkout(user_api_client)
+    add_license_lines(plugin_api, first, [upgrade_line(license_products, existing)])
+    second = create_checkout(user_api_client)
+    add_license_lines(plugin_api, second, [upgrade_line(license_products, existing)])
+    placed = complete(user_api_client, first)
+    assert placed["errors"] == [] and placed["order"]["chargeStatus"] == "NONE", placed
+
+    refused = complete(user_api_client, second)
+    assert refused["order"] is None
+    assert [e["message"].split(":")[0] for e in refused["errors"]] == ["CHANGE_PENDING"]
+
+    get_graphql_content(
+        staff_orders_client.post_graphql(ORDER_CANCEL, {"id": placed["order"]["id"]})
+    )
+    retried = complete(user_api_client, second)
+    assert retried["errors"] == [], retried
+
+
+def test_a_paid_line_that_cannot_apply_is_refunded_noted_and_told(
+    license_plugin,
+    license_products,
+    plugin_api,
+    user_api_client,
+    customer_user,
+    staff_orders_client,
+    offline_channel,
+    mailoutbox,
+    settings,
+):
+    """Where the hold could not help (here: it lapsed), the second paid upgrade is refunded
+    through the order's payment, staff see a note on the order and get an email, the buyer is
+    told; marking it paid again changes nothing more."""
+    from saleor.order import OrderEvents
+
+    from saleor_license_plugin.models import PendingChange
+
+    settings.ADMINS = [("Ops", "ops@shop.example")]
+    existing = own_license(customer_user, license_products["pro-8"])
+    orders = []
+    for _ in range(2):
+        checkout_id = create_checkout(user_api_client)
+        add_license_lines(plugin_api, checkout_id, [upgrade_line(license_products, existing)])
+        placed = complete(user_api_client, checkout_id)
+        assert placed["errors"] == [], placed
+        orders.append(placed["order"]["id"])
+        PendingChange.objects.update(state="released")  # the hold lapsed
+    for order_id in orders:
+        paid = get_graphql_content(
+            staff_orders_client.post_graphql(ORDER_MARK_AS_PAID, {"id": order_id})
+        )
+        assert paid["data"]["orderMarkAsPaid"]["errors"] == []
+    existing.refresh_from_db()
+    assert existing.capacity == 16  # the first upgrade applied
+    second = Order.objects.order_by("number").last()
+    notes = second.events.filter(type=OrderEvents.NOTE_ADDED)
+    assert notes.count() == 1 and "NOT_AN_UPGRADE" in notes.get().parameters["message"]
+    assert second.events.filter(type=OrderEvents.PAYMENT_REFUNDED).count() == 1
+    assert [m.to for m in mailoutbox if "could not be applied" in m.subject] == [
+        ["ops@shop.example"]
+    ]
+    assert any(m.to == [customer_user.email] and "refunded" in m.body for m in mailoutbox)
