@@ -50,6 +50,15 @@ DEFAULTS: dict[str, Any] = {
     "AUTO_REFUND_FAILED_LINES": True,
     # Who is told when a paid line cannot be applied; empty: Django's ADMINS.
     "STAFF_EMAILS": [],
+    # Renewal reminders: days from each expiry (term and maintenance); negative is before.
+    "REMINDER_SCHEDULE": [-60, -30, -7, 0, 7],
+    "REMINDERS_ENABLED": True,
+    # The storefront page a reminder's renewal link opens; {token} is replaced.
+    "RENEWAL_URL": "",
+    "RENEWAL_LINK_DAYS": 30,
+    # Where this plugin's API is reached from outside (for unsubscribe links), e.g.
+    # https://shop.example/plugins/global/saleor_license_plugin/ ; empty: no link.
+    "PUBLIC_API_URL": "",
     # "off": anonymous verifyLicenseKey callers get PERMISSION_DENIED; "minimal": status and
     # expiries only (no owner, deployment or offers).
     "ANONYMOUS_VERIFICATION": "off",
@@ -90,6 +99,11 @@ class LicenseSettings:
     send_key_emails: bool = True
     auto_refund_failed_lines: bool = True
     staff_emails: tuple[str, ...] = ()
+    reminder_schedule: tuple[int, ...] = (-60, -30, -7, 0, 7)
+    reminders_enabled: bool = True
+    renewal_url: str = ""
+    renewal_link_days: int = 30
+    public_api_url: str = ""
     anonymous_verification: str = "off"
     rate_limits: Mapping[str, str | None] = field(default_factory=lambda: DEFAULT_RATE_LIMITS)
     rate_limit_cache: str = "default"
@@ -134,6 +148,13 @@ def get_settings() -> LicenseSettings:
     return from_django_settings()
 
 
+def _schedule(value: Any) -> tuple[int, ...]:
+    steps = sorted({int(step) for step in value})
+    if not steps or any(abs(step) > 365 for step in steps):
+        raise ValueError("REMINDER_SCHEDULE: 1 or more day offsets within a year.")
+    return tuple(steps)
+
+
 def from_django_settings() -> LicenseSettings:
     raw = {**DEFAULTS, **getattr(django_settings, "SALEOR_LICENSE", {})}
     return LicenseSettings(
@@ -152,6 +173,11 @@ def from_django_settings() -> LicenseSettings:
         send_key_emails=bool(raw["SEND_KEY_EMAILS"]),
         auto_refund_failed_lines=bool(raw["AUTO_REFUND_FAILED_LINES"]),
         staff_emails=tuple(raw["STAFF_EMAILS"] or ()),
+        reminder_schedule=_schedule(raw["REMINDER_SCHEDULE"]),
+        reminders_enabled=bool(raw["REMINDERS_ENABLED"]),
+        renewal_url=str(raw["RENEWAL_URL"] or ""),
+        renewal_link_days=int(raw["RENEWAL_LINK_DAYS"]),
+        public_api_url=str(raw["PUBLIC_API_URL"] or ""),
         anonymous_verification=str(raw["ANONYMOUS_VERIFICATION"] or "off"),
         rate_limits={**DEFAULT_RATE_LIMITS, **(raw["RATE_LIMITS"] or {})},
         rate_limit_cache=str(raw["RATE_LIMIT_CACHE"]),
@@ -238,6 +264,26 @@ def parse_emails(value: Any) -> tuple[str, ...] | None:
     return emails
 
 
+def parse_schedule(value: Any) -> tuple[int, ...] | None:
+    """``"60, 30, 7, 0, -7"``: days before expiry, 0 on the day, negative after (as merchants
+    say it); None for empty."""
+    if _blank(value):
+        return None
+    try:
+        return _schedule(-int(part) for part in str(value).split(",") if part.strip())
+    except ValueError:
+        raise ValueError("Give days before expiry, e.g. 60, 30, 7, 0, -7.") from None
+
+
+def parse_url(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    url = str(value).strip()
+    if not url.startswith(("https://", "http://")) or len(url) > 500:
+        raise ValueError("Give an http(s) URL.")
+    return url
+
+
 def parse_slugs(value: Any) -> frozenset[str]:
     return frozenset(slug.strip() for slug in str(value or "").split(",") if slug.strip())
 
@@ -251,6 +297,8 @@ DASHBOARD_FIELDS: dict[str, tuple[str, Any]] = {
     "send_key_emails": ("send_key_emails", parse_bool),
     "auto_refund_failed_lines": ("auto_refund_failed_lines", parse_bool),
     "staff_emails": ("staff_emails", parse_emails),
+    "reminder_schedule": ("reminder_schedule", parse_schedule),
+    "renewal_url": ("renewal_url", parse_url),
     "require_terms_acceptance": ("require_terms_acceptance", parse_bool),
     "require_reference": ("require_reference", parse_bool),
     "anonymous_verification": ("anonymous_verification", parse_anonymous),

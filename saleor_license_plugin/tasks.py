@@ -4,7 +4,14 @@ from saleor_license_plugin.fulfillment.tasks import (
     expire_due_task,
     fulfill_order,
     reconcile_task,
+    send_renewal_reminders_task,
     withdraw_order_task,
 )
 
-__all__ = ["expire_due_task", "fulfill_order", "reconcile_task", "withdraw_order_task"]
+__all__ = [
+    "expire_due_task",
+    "fulfill_order",
+    "reconcile_task",
+    "send_renewal_reminders_task",
+    "withdraw_order_task",
+]

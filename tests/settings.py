@@ -25,3 +25,13 @@ CACHES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SALEOR_LICENSE = {"KEY_SECRET": "tests-only-key-secret"}
+
+# Email templates (renewal reminders) from the apps' templates/ folders; a project overrides
+# one by putting a file of the same name in a DIRS folder.
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+    }
+]

@@ -27,6 +27,10 @@ class TaskHost(Protocol):
         """The host's orders for the reconciliation (``reconcile.OrderSource``), or None."""
         ...
 
+    def catalog(self) -> Any:
+        """The catalog renewal prices are quoted from outside a request, or None."""
+        ...
+
     # A paid line that could not be applied (``failures.py``):
     can_refund: bool
 
@@ -48,6 +52,9 @@ class PlainHost:
 
     def order_source(self) -> Any:
         return None  # no orders here (the standalone server): nothing to reconcile
+
+    def catalog(self) -> Any:
+        return None
 
     can_refund = False  # no payments here
 

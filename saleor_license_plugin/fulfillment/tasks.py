@@ -23,6 +23,7 @@ from saleor_license_plugin.fulfillment.orders import (
 )
 from saleor_license_plugin.fulfillment.pipeline import fulfill
 from saleor_license_plugin.fulfillment.reconcile import reconcile
+from saleor_license_plugin.fulfillment.reminders import send_reminders
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +81,12 @@ def reconcile_task(since_hours: int = 72) -> dict[str, Any]:
         "withdrawn": report.withdrawn,
         "emails_retried": len(report.emails_retried),
     }
+
+
+@shared_task(name="saleor_license_plugin.send_renewal_reminders", **TASK_OPTIONS)
+def send_renewal_reminders_task() -> dict[str, int]:
+    """Run periodically (Celery beat, e.g. daily or hourly): each reminder goes out once."""
+    host = task_host()
+    with host.context():
+        report = send_reminders(host)
+    return {"claimed": report.claimed, "emails": report.emails_sent, "pages": report.pages}

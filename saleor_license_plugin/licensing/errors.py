@@ -42,6 +42,9 @@ class LicenseErrorCode(StrEnum):
     TERMS_NOT_ACCEPTED = "TERMS_NOT_ACCEPTED"
     REFERENCE_REQUIRED = "REFERENCE_REQUIRED"
     CHANGE_PENDING = "CHANGE_PENDING"  # an unpaid order already holds this change
+    # renewals
+    LINK_EXPIRED = "LINK_EXPIRED"
+    NOTHING_TO_RENEW = "NOTHING_TO_RENEW"
     # idempotency
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     # access

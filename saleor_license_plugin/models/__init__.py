@@ -1,9 +1,12 @@
 """The plugin's tables (one Django app, label ``saleor_license_plugin``).
 
-``licenses``: licenses, deployments, device activations, the append-only event log and the
-signing key. ``holds``: unpaid changes.
-``outbox``: messages sent exactly once. ``payments``: what the payment gateways
-record to act exactly once (processed notifications, refund attempts).
+- ``licenses``: licenses, deployments, device activations, the append-only event log and the
+  signing key;
+- ``holds``: changes to a license that an unpaid order holds;
+- ``outbox``: messages and side effects performed exactly once;
+- ``reminders``: renewal reminders sent, customers' opt-outs;
+- ``payments``: what the payment gateways record to act exactly once (processed
+  notifications, refund attempts).
 """
 
 from saleor_license_plugin.models.holds import HoldState, PendingChange
@@ -25,11 +28,13 @@ from saleor_license_plugin.models.payments import (
     RefundAttempt,
     RefundAttemptStatus,
 )
+from saleor_license_plugin.models.reminders import CustomerPreference, ReminderClaim
 
 __all__ = [
     "Activation",
     "AppendOnlyError",
     "AppendOnlyQuerySet",
+    "CustomerPreference",
     "Deployment",
     "HoldState",
     "License",
@@ -42,6 +47,7 @@ __all__ = [
     "ProcessedNotification",
     "RefundAttempt",
     "RefundAttemptStatus",
+    "ReminderClaim",
     "SigningKey",
     "new_deployment_id",
 ]

@@ -99,6 +99,19 @@ class SaleorTaskHost:
     def order_source(self) -> SaleorOrderSource:
         return SaleorOrderSource()
 
+    def catalog(self) -> Any:
+        """The license plugin's default channel (Dashboard), else the first active one."""
+        from saleor.channel.models import Channel
+        from saleor.plugins.manager import get_plugins_manager
+
+        plugin = get_plugins_manager(allow_replica=False).get_plugin(LICENSE_PLUGIN_ID)
+        if plugin is None or not hasattr(plugin, "catalog_for"):
+            return None
+        slug = (getattr(plugin, "config", {}) or {}).get("default_channel") or ""
+        channels = Channel.objects.filter(is_active=True)
+        channel = (channels.filter(slug=slug) if slug else channels.order_by("pk")).first()
+        return plugin.catalog_for(channel) if channel is not None else None
+
     can_refund = True
 
     def refund_line(self, order_id: str, line_id: str) -> None:
