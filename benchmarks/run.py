@@ -169,6 +169,7 @@ def start_servers(
                 "--no-access-log",
                 "--log-level",
                 "warning",
+                "--no-proxy-headers",  # as documented: the peer address is the client
             ]
         except ImportError:
             command = [sys.executable, "-m", "django", "runserver", f"{HOST}:{port}", "--noreload"]

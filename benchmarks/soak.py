@@ -90,7 +90,7 @@ def soak(interface: str, args: argparse.Namespace, env: dict[str, str], rows, to
     port = free_port()
     app = f"saleor_license_plugin.server.{interface}:application"
     command = [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port)]
-    command += ["--no-access-log", "--log-level", "warning"]
+    command += ["--no-access-log", "--log-level", "warning", "--no-proxy-headers"]
     if interface == "wsgi":
         command += ["--interface", "wsgi"]
     server_env = {**env, "CONN_MAX_AGE": "0" if interface == "asgi" else "600"}

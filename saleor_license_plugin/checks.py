@@ -1,4 +1,5 @@
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
@@ -14,5 +15,23 @@ def key_secret_is_set(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessa
             hint="Set a long random KEY_SECRET before issuing keys: rotating SECRET_KEY would "
             "otherwise make every stored key unfindable.",
             id="saleor_license_plugin.W001",
+        )
+    ]
+
+
+@checks.register()
+def stripe_api_base_is_a_url(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    value = getattr(settings, "SALEOR_LICENSE", {}).get("STRIPE_API_BASE")
+    if not value:
+        return []
+    parts = urlsplit(str(value).strip())
+    if parts.scheme in ("http", "https") and parts.netloc and not parts.query:
+        return []
+    return [
+        checks.Error(
+            f"SALEOR_LICENSE['STRIPE_API_BASE'] is not an http(s) URL: {value!r}.",
+            hint="Give the emulator's base URL, e.g. http://localhost:8420, or leave it unset "
+            "for Stripe's API.",
+            id="saleor_license_plugin.E001",
         )
     ]

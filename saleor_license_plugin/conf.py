@@ -77,6 +77,10 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path of the Celery tasks' host (what they need from Saleor); None: Saleor's when
     # Saleor is installed, else none.
     "TASK_HOST": None,
+    # Where the Stripe gateway sends its API requests (an emulator for staging and end-to-end
+    # tests, e.g. "http://localhost:8420"); None: Stripe's own API. A Django setting, not a
+    # Dashboard field: the secret key goes wherever this points.
+    "STRIPE_API_BASE": None,
 }
 
 ANONYMOUS_MODES = ("off", "minimal")
@@ -113,6 +117,7 @@ class LicenseSettings:
     max_request_bytes: int = 64 * 1024
     catalog_file: str | None = None
     task_host: str | None = None
+    stripe_api_base: str | None = None
 
     def with_overrides(self, **overrides: Any) -> LicenseSettings:
         return replace(self, **overrides)
@@ -187,6 +192,7 @@ def from_django_settings() -> LicenseSettings:
         max_request_bytes=int(raw["MAX_REQUEST_BYTES"]),
         catalog_file=raw["CATALOG_FILE"] or None,
         task_host=raw["TASK_HOST"] or None,
+        stripe_api_base=str(raw["STRIPE_API_BASE"] or "").strip().rstrip("/") or None,
     )
 
 

@@ -99,3 +99,29 @@ def test_deployment_products_are_a_comma_separated_list():
 def test_every_dashboard_field_has_a_default_and_every_default_is_empty():
     assert set(conf.DASHBOARD_FIELDS) <= set(conf.DASHBOARD_DEFAULTS)
     assert all(value == "" for value in conf.DASHBOARD_DEFAULTS.values())
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(None, None), ("", None), (" http://localhost:8420/ ", "http://localhost:8420")],
+)
+def test_the_stripe_api_base_setting(settings, value, expected):
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "STRIPE_API_BASE": value}
+    assert conf.from_django_settings().stripe_api_base == expected
+
+
+@pytest.mark.parametrize(
+    "value, errors",
+    [
+        (None, []),
+        ("http://localhost:8420", []),
+        ("https://stripe-mock.staging.example", []),
+        ("localhost:8420", ["saleor_license_plugin.E001"]),
+        ("ftp://example.com", ["saleor_license_plugin.E001"]),
+    ],
+)
+def test_a_stripe_api_base_that_is_no_url_fails_the_system_check(settings, value, errors):
+    from saleor_license_plugin.checks import stripe_api_base_is_a_url
+
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "STRIPE_API_BASE": value}
+    assert [message.id for message in stripe_api_base_is_a_url(None)] == errors

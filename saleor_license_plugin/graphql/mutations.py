@@ -350,11 +350,18 @@ class DeploymentCreate(BaseMutation):
 
 def _activate(ctx: ApiContext, key: Any, fingerprint: Any, deployment_id: Any) -> Any:
     _, license = license_by_key(key, action="activate", client_ip=ctx.client_ip)
+    # Inputs are checked before the key's existence shows, as on the device endpoint.
+    activation.device_hash(fingerprint)
+    public_id = None
+    if deployment_id is not None:
+        public_id = access.normalize_deployment_id(
+            text(deployment_id, "deploymentId", required=True)
+        )
     if license is None:
         raise not_found()
     deployment = None
-    if deployment_id is not None:
-        deployment = access.find_deployment(text(deployment_id, "deploymentId", required=True))
+    if public_id is not None:
+        deployment = access.find_deployment(public_id)
         if deployment is None:
             raise access.deployment_not_found()
     granted = activation.activate(
@@ -423,8 +430,9 @@ class DeactivateLicense(BaseMutation):
     @classmethod
     def perform(cls, ctx: ApiContext, key: Any = None, fingerprint: Any = None) -> Any:
         _, license = license_by_key(key, action="activate", client_ip=ctx.client_ip)
+        activation.device_hash(fingerprint)  # before the key's existence shows
         if license is None:
-            raise not_found()
+            raise activation.no_seat()  # as for a key the device holds no seat on
         activation.deactivate(license, fingerprint, actor=ctx.actor, now=ctx.now)
         return cls.success(deactivated=True)
 

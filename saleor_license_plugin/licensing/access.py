@@ -51,6 +51,14 @@ def normalize_deployment_id(value: Any, field: str = "deploymentId") -> str:
     return public_id
 
 
+def serves(deployment: Deployment, owner_id: str, reseller_id: str = "") -> bool:
+    """The deployment is the owner's, or managed by the owner's reseller: the deployments a
+    license (of ``owner_id``, resold by ``reseller_id``) may be bound to."""
+    return deployment.owner_id == owner_id or bool(
+        reseller_id and deployment.reseller_id == reseller_id
+    )
+
+
 def find_deployment(value: Any, field: str = "deploymentId") -> Deployment | None:
     """The deployment with this public id (any owner), or None."""
     return Deployment.objects.filter(public_id=normalize_deployment_id(value, field)).first()

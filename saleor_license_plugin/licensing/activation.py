@@ -10,11 +10,14 @@ Rules, each one transaction on the locked license:
 
 - At most ``License.max_activations`` live devices (``ACTIVATION_LIMIT_REACHED``). The same
   device activating again is a refresh: no new seat, no event, a freshly signed document.
-- Deployment: a bound license activates only for its own deployment (``DEPLOYMENT_MISMATCH``
-  when the caller names another). An unbound license named with a deployment is bound to it on
-  first activation, if the deployment belongs to the license's owner or reseller
-  (``DEPLOYMENT_NOT_OWNED`` otherwise); like every binding, that one is permanent.
-- Deactivation frees a seat. At most ``DEACTIVATION_LIMIT`` deactivations per license in
+- Deployment: only a deployment of the license's owner or reseller can be named; anyone else's
+  is answered as an unknown one (``NOT_FOUND``, "No such deployment."), before anything else,
+  so a key tells nothing about other customers' deployments. A bound license activates only
+  for its own deployment (``DEPLOYMENT_MISMATCH`` when the caller names another of the owner's).
+  An unbound license named with a deployment is bound to it on first activation; like every
+  binding, that one is permanent.
+- Deactivation frees a seat. An unknown key and a key the device holds no seat on get the
+  same answer (:func:`no_seat`). At most ``DEACTIVATION_LIMIT`` deactivations per license in
   ``DEACTIVATION_WINDOW_DAYS`` (``DEACTIVATION_LIMIT_REACHED``), so one key cannot hop between
   many devices.
 
@@ -32,7 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from saleor_license_plugin.conf import get_settings
-from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing import access, lifecycle
 from saleor_license_plugin.licensing.entitlements import claims_for, get_signer
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.lifecycle import Action
@@ -46,6 +49,7 @@ from saleor_license_plugin.models import (
 
 DEVICE_DOMAIN = b"saleor-license-plugin/device/v1\x00"
 MAX_FINGERPRINT_LENGTH = 512
+NO_SEAT = "No device with this fingerprint is activated on this key."
 # A refresh writes last_seen_at at most this often, so hourly polling stays cheap.
 SEEN_RESOLUTION = timedelta(minutes=10)
 
@@ -73,6 +77,11 @@ def device_hash(fingerprint: Any) -> str:
             "fingerprint",
         )
     return hashlib.sha256(DEVICE_DOMAIN + text.encode()).hexdigest()
+
+
+def no_seat() -> LicenseError:
+    """Deactivation's one answer for an unknown key and for a device without a seat on it."""
+    return LicenseError(LicenseErrorCode.NOT_FOUND, NO_SEAT)
 
 
 def effective_status(status: str, term_expires_at: datetime | None, now: datetime) -> str:
@@ -165,6 +174,10 @@ def activate(
     """Take (or refresh) the device's seat and sign its entitlement."""
     now = now or timezone.now()
     device = device_hash(fingerprint)
+    if deployment is not None and not access.serves(
+        deployment, license.owner_id, license.reseller_id
+    ):
+        raise access.deployment_not_found()  # as for an unknown one: no existence oracle
     with transaction.atomic():
         locked = _lock(license.pk)
         _check_usable(locked, now)
@@ -220,11 +233,7 @@ def deactivate(
             license=locked, fingerprint=device, deactivated_at__isnull=True
         ).first()
         if live is None:
-            raise LicenseError(
-                LicenseErrorCode.NOT_FOUND,
-                "This device is not activated on this license.",
-                "fingerprint",
-            )
+            raise no_seat()
         limit = get_settings().deactivation_limit
         since = now - timedelta(days=get_settings().deactivation_window_days)
         recent = LicenseEvent.objects.filter(

@@ -160,10 +160,7 @@ def _check_deployment(
             LicenseErrorCode.DEPLOYMENT_REQUIRED, "This product needs a deployment.", "deploymentId"
         )
     if license is not None and deployment is not None:
-        owner_ok = deployment.owner_id == license.owner_id or (
-            license.reseller_id and deployment.reseller_id == license.reseller_id
-        )
-        if not owner_ok:
+        if not access.serves(deployment, license.owner_id, license.reseller_id):
             raise LicenseError(
                 LicenseErrorCode.DEPLOYMENT_NOT_OWNED,
                 "This deployment belongs to someone else.",

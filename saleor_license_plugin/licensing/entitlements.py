@@ -8,7 +8,9 @@ domain-separated payload, so no other thing signed with the same key can pass as
 
 The document a device receives is JSON: ``{"v": 1, "kid": ..., "payload": <base64url of
 canonical JSON>, "signature": <base64url>}``. ``device_verify.py`` checks it with nothing but
-``cryptography``; it is meant to be copied into device firmware.
+``cryptography``; it is meant to be copied into device firmware. docs/api.md ("Entitlement
+documents") specifies the format for device vendors, and tests/api/test_entitlement_format.py
+verifies real documents with that recipe on PyNaCl: change neither without the other.
 
 Signing key: ``SALEOR_LICENSE["SIGNING_KEY"]`` (PEM, or base64 of the 32-byte seed). If unset, a
 key is generated on first use and kept in the database, sealed under the key secret. Rotation: see

@@ -102,6 +102,14 @@ def digest(canonical: str, secret: bytes) -> str:
     return hmac.new(_derive(secret, b"key-digest"), canonical.encode(), hashlib.sha256).hexdigest()
 
 
+def pseudonym(identity: str, secret: bytes) -> str:
+    """Keyed digest (HMAC-SHA256, hex) of a rate-limit identity (a client address, a key
+    digest): a counter's name, which a cache dump cannot reverse by trying every address."""
+    return hmac.new(
+        _derive(secret, b"rate-limit-identity"), identity.encode(), hashlib.sha256
+    ).hexdigest()
+
+
 def _fernet(secret: bytes) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(_derive(secret, b"key-at-rest")))
 

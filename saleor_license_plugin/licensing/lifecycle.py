@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from saleor_license_plugin.conf import get_settings
-from saleor_license_plugin.licensing import keys
+from saleor_license_plugin.licensing import access, keys
 from saleor_license_plugin.licensing.catalog import AddOnKind, AddOnTerms, EditionTerms, Term
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.pricing import (
@@ -523,9 +523,7 @@ def create_deployment(*, name: str, owner_id: str, reseller_id: str = "") -> Dep
 
 
 def _check_deployment_owner(deployment: Deployment, owner_id: str, reseller_id: str = "") -> None:
-    if deployment.owner_id == owner_id:
-        return
-    if reseller_id and deployment.reseller_id == reseller_id:
+    if access.serves(deployment, owner_id, reseller_id):
         return
     raise LicenseError(
         LicenseErrorCode.DEPLOYMENT_NOT_OWNED,

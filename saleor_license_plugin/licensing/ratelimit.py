@@ -4,13 +4,13 @@ web nodes).
 A limit is ``"<count>/<seconds>"``. Each window has one counter, created with its expiry and
 incremented atomically: on Redis in one MULTI/EXEC round trip, on other caches with
 ``cache.add`` (only the first caller creates it) and ``cache.incr``.
-Identities are hashed before they become cache keys: a key digest is already opaque, and a
-client address is hashed so cache dumps do not list visitors.
+Identities become cache keys only as an HMAC under a key derived from ``KEY_SECRET``
+(:func:`keys.pseudonym`): a key digest is already opaque, and a client address must not be
+recoverable from a cache dump by hashing the whole address space.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
 from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.licensing import keys
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 
 PREFIX = "slp:rl:"
@@ -64,15 +65,15 @@ def hit_many(checks: list[tuple[str, str, Limit | None]], now: float | None = No
     """Count one request against each ``(scope, identity, limit)`` (one cache round trip on
     Redis); raise :class:`RateLimited` with the longest wait if any is over."""
     now = time.time() if now is None else now
-    counters = []
-    for scope, identity, limit in checks:
-        if limit is None:
-            continue
-        window = int(now // limit.seconds)
-        ident = hashlib.sha256(identity.encode()).hexdigest()[:32]
-        counters.append((f"{PREFIX}{scope}:{ident}:{window}", limit, window))
-    if not counters:
+    limited = [(scope, identity, limit) for scope, identity, limit in checks if limit is not None]
+    if not limited:
         return
+    secret = get_settings().key_secret
+    counters = []
+    for scope, identity, limit in limited:
+        window = int(now // limit.seconds)
+        ident = keys.pseudonym(identity, secret)[:32]
+        counters.append((f"{PREFIX}{scope}:{ident}:{window}", limit, window))
     counts = _increment([(key, limit.seconds + 1) for key, limit, _ in counters])
     waits = [
         max(1, int((window + 1) * limit.seconds - now))

@@ -11,6 +11,7 @@
 | ``LICENSE_DATA_DIR`` | ``./.demo`` | where the SQLite file lives |
 | ``LICENSE_RATE_LIMITS`` | the plugin's defaults | JSON object, e.g. ``{"verify_ip": "600/60"}`` |
 | ``LICENSE_ANONYMOUS_VERIFICATION`` | ``off`` | ``off`` or ``minimal`` |
+| ``LICENSE_TRUSTED_PROXY_HOPS`` | ``0`` | proxies in front that append to ``X-Forwarded-For`` |
 | ``CONN_MAX_AGE`` | ``0`` | seconds to keep DB connections (WSGI servers with a thread pool) |
 | ``LICENSE_TOKEN_CACHE_SECONDS`` | ``10`` | how long a resolved API token is remembered |
 | ``ALLOWED_HOSTS`` | ``127.0.0.1,localhost`` | comma-separated |
@@ -72,6 +73,8 @@ SALEOR_LICENSE: dict[str, object] = {
     "SIGNING_KEY": os.environ.get("LICENSE_SIGNING_KEY") or None,
     "CATALOG_FILE": os.environ.get("LICENSE_CATALOG") or None,
     "ANONYMOUS_VERIFICATION": os.environ.get("LICENSE_ANONYMOUS_VERIFICATION", "off"),
+    # Run uvicorn with --no-proxy-headers (docs/api.md, "Client addresses and proxies").
+    "TRUSTED_PROXY_HOPS": int(os.environ.get("LICENSE_TRUSTED_PROXY_HOPS") or 0),
 }
 if os.environ.get("LICENSE_RATE_LIMITS"):
     SALEOR_LICENSE["RATE_LIMITS"] = json.loads(os.environ["LICENSE_RATE_LIMITS"])

@@ -138,13 +138,14 @@ def test_an_unbound_license_binds_to_the_owners_deployment_on_first_activation()
     assert activation.activate(license, "pbx-serial-0002").created
 
 
-def test_someone_elses_deployment_is_refused_and_nothing_is_bound():
+def test_someone_elses_deployment_is_answered_as_unknown_and_nothing_is_bound():
     license, _ = issue("pro-8", ALICE)
     bobs = lifecycle.create_deployment(name="Bob", owner_id=BOB.user_id)
-    refused(
+    error = refused(
         lambda: activation.activate(license, "pbx-serial-0001", deployment=bobs),
-        LicenseErrorCode.DEPLOYMENT_NOT_OWNED,
+        LicenseErrorCode.NOT_FOUND,
     )
+    assert (error.message, error.field) == ("No such deployment.", "deploymentId")
     license.refresh_from_db()
     assert license.deployment_id is None and not Activation.objects.exists()
 

@@ -62,3 +62,62 @@ def test_a_wrong_document_does_not_validate(saleor_schema):
 def test_the_published_schema_file_is_current():
     published = (ROOT / "docs" / "license-schema.graphql").read_text()
     assert published.strip() == str(schema).strip(), "regenerate docs/license-schema.graphql"
+
+
+# --- plugin URLs ---------------------------------------------------------------------------
+
+PLUGIN_URL = re.compile(r"/plugins/(global|channel/[^/\s`]+)/([^/\s`<>]+)/([^/\s`]*)")
+PACKAGE = ROOT / "saleor_license_plugin"
+
+
+def _constant(path: Path, name: str) -> str:
+    match = re.search(rf'^{name} = "([^"]+)"', path.read_text(), re.MULTILINE)
+    assert match, f"{name} in {path}"
+    return match.group(1)
+
+
+def served_urls() -> dict[str, tuple[str, set[str]]]:
+    """Plugin id -> (Saleor's route for it, the paths it answers), read from the sources (the
+    plugin modules import Saleor, which this tier has not)."""
+    router = (PACKAGE / "http" / "router.py").read_text()
+    gateways = PACKAGE / "payments"
+    return {
+        _constant(PACKAGE / "plugin.py", "PLUGIN_ID"): (
+            "global",
+            set(re.findall(r'route == "(\w+)"', router)),
+        ),
+        _constant(gateways / "stripe" / "plugin.py", "PLUGIN_ID"): (
+            "channel",
+            {_constant(gateways / "stripe" / "plugin.py", "WEBHOOK_PATH")},
+        ),
+        _constant(gateways / "multisafepay" / "plugin.py", "PLUGIN_ID"): (
+            "channel",
+            {_constant(gateways / "multisafepay" / "plugin.py", "NOTIFICATION_PATH")},
+        ),
+    }
+
+
+def documented_plugin_urls():
+    found = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text()
+        for match in PLUGIN_URL.finditer(text):
+            line = text[: match.start()].count("\n") + 1
+            found.append(pytest.param(*match.groups(), id=f"{path.name}:{line}:{match.group(0)}"))
+    return found
+
+
+def test_the_docs_name_plugin_urls():
+    assert len(documented_plugin_urls()) >= 5
+
+
+@pytest.mark.parametrize("scope, plugin_id, route", documented_plugin_urls())
+def test_documented_plugin_urls_are_served(scope, plugin_id, route):
+    """Saleor routes /plugins/global/<id>/… to global plugins and /plugins/channel/<slug>/<id>/…
+    to per-channel ones; the plugin answers only its own paths (issue 9: the docs named
+    /plugins/global/saleor.license/…, which answers 404)."""
+    served = served_urls()
+    assert plugin_id in served, f"no plugin has the id {plugin_id!r}"
+    expected_scope, routes = served[plugin_id]
+    assert scope.split("/")[0] == expected_scope
+    assert route in routes

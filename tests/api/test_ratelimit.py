@@ -1,6 +1,8 @@
 """Rate limits in real Redis: per client and per key digest, on verification, lookups and
 activation; windows roll over; counters never name the key."""
 
+import hashlib
+
 import pytest
 
 from saleor_license_plugin.licensing import keys, ratelimit
@@ -71,6 +73,27 @@ def test_counters_live_in_redis_and_never_name_the_key(settings, ratelimit_cache
     digest = keys.digest(canonical, b"tests-only-key-secret")
     assert not any(canonical in k or digest in k or "10.0.0.1" in k for k in stored)
     assert all(0 < client.ttl(k) <= 61 for k in stored)
+
+
+def test_client_address_counters_are_keyed_with_the_secret(settings, ratelimit_cache):
+    """A counter's name must not be a plain hash of the address: the IPv4 space is hashed in
+    seconds. It is an HMAC under a key derived from KEY_SECRET."""
+    client = ratelimit_cache._cache.get_client(write=True)
+    limit = ratelimit.Limit(5, 60)
+
+    def counter_names() -> set[str]:
+        return {k.decode() for k in client.scan_iter(f"{ratelimit_cache.key_prefix}:*")}
+
+    ratelimit.hit("verify_ip", "10.0.0.1", limit, now=1_700_000_040.0)
+    (first,) = counter_names()
+    plain = hashlib.sha256(b"10.0.0.1").hexdigest()
+    assert plain[:32] not in first and plain not in first
+    assert "10.0.0.1" not in first
+
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "KEY_SECRET": "another-secret"}
+    ratelimit.hit("verify_ip", "10.0.0.1", limit, now=1_700_000_041.0)
+    (second,) = counter_names() - {first}
+    assert second != first
 
 
 def test_windows_roll_over():

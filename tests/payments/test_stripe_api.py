@@ -293,3 +293,15 @@ def test_ids_that_could_change_the_request_path_are_refused(stripe_config):
     with pytest.raises(PaymentError) as excinfo:
         stripe_api.retrieve_payment_intent(stripe_config, "pi_1/../../v1/customers")
     assert excinfo.value.code is PaymentErrorCode.INVALID
+
+
+def test_the_api_base_setting_points_the_gateway_at_an_emulator(settings, localstripe):
+    """SALEOR_LICENSE["STRIPE_API_BASE"] (docs/payments.md): a staging shop or an end-to-end
+    test points the gateway at an emulator without touching stripe.api_base, which Saleor's
+    own Stripe gateway reads."""
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "STRIPE_API_BASE": localstripe + "/"}
+    config = StripeConfig(secret_api_key=STRIPE_KEY, read_timeout=10)  # as the gateway builds it
+    before = stripe.api_base
+    intent = create(config, payment_id(), payment_method_id="pm_card_visa")
+    assert stripe_api.retrieve_payment_intent(config, intent.id).id == intent.id
+    assert stripe.api_base == before == "https://api.stripe.com"

@@ -1,11 +1,13 @@
 """The standalone server in a subprocess, served the way production serves it (uvicorn, ASGI or
-WSGI), on a free loopback port, with its own SQLite file and a Redis database of its own."""
+WSGI, with the options of the command docs/api.md documents), on a free loopback port, with its
+own SQLite file and a Redis database of its own."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 HOST = "127.0.0.1"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 APPS = {
     "asgi": "saleor_license_plugin.server.asgi:application",
     "wsgi": "saleor_license_plugin.server.wsgi:application",
@@ -25,6 +28,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def documented_options() -> list[str]:
+    """The options of the server command in docs/api.md ("The standalone server"), less those
+    the tests choose themselves (host, port, interface)."""
+    section = DOCS.read_text().split("## The standalone server", 1)[1]
+    line = next(line for line in section.splitlines() if " uvicorn " in line)
+    words = shlex.split(line)
+    words = words[words.index("uvicorn") + 2 :]  # after the application
+    options = []
+    while words:
+        word = words.pop(0)
+        if word in ("--host", "--port", "--interface"):
+            words.pop(0)
+        elif not word.startswith(("--host=", "--port=", "--interface=")):
+            options.append(word)
+    return options
 
 
 def server_env(data_dir: Path, redis_url: str, **extra: str) -> dict[str, str]:
@@ -51,6 +71,7 @@ def serve(interface: str, env: dict[str, str], startup_seconds: float = 60) -> I
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", APPS[interface], "--host", HOST]
     command += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
+    command += documented_options()
     if interface == "wsgi":
         command += ["--interface", "wsgi"]
     process = subprocess.Popen(command, env=env)

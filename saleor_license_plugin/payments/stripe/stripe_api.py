@@ -24,6 +24,7 @@ from stripe import api_requestor, util
 from stripe import error as stripe_error
 from stripe.http_client import RequestsClient
 
+from saleor_license_plugin.conf import get_settings
 from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
 from saleor_license_plugin.payments.idempotency import (
     claim_refund,
@@ -49,7 +50,8 @@ class StripeConfig:
     auto_capture: bool = True
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
-    api_base: str | None = None  # None: ``stripe.api_base`` (https://api.stripe.com)
+    # None: SALEOR_LICENSE["STRIPE_API_BASE"] if set, else Stripe's (https://api.stripe.com)
+    api_base: str | None = None
     api_version: str = STRIPE_API_VERSION
     gateway_id: str = "saleor_license_plugin.payments.stripe"
 
@@ -149,7 +151,7 @@ def _request(
     requestor = api_requestor.APIRequestor(
         key=config.secret_api_key,
         client=_http_client(config),
-        api_base=config.api_base or stripe.api_base,
+        api_base=config.api_base or get_settings().stripe_api_base or stripe.api_base,
         api_version=config.api_version,
     )
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
