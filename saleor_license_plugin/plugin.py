@@ -181,7 +181,7 @@ class LicensePlugin(BasePlugin):
                 path,
                 principal=principal_from_request(request),
                 catalog=self.catalog_for(channel),
-                checkout=SaleorCheckoutHost(settings, self.catalog_for),
+                checkout=SaleorCheckoutHost(settings, self.catalog_for, channel),
             )
 
     # --- checkout -----------------------------------------------------------------------

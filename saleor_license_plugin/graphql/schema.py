@@ -1,6 +1,6 @@
-"""The plugin's one schema, the same in Saleor and standalone (``checkoutLicenseLinesAdd``
-answers NOT_FOUND where the host has no checkouts). Resolvers receive an
-:class:`~saleor_license_plugin.graphql.context.ApiContext` as ``info.context``.
+"""The plugin's one schema, the same in Saleor and standalone (``checkoutLicenseLinesAdd`` and
+``renewalCheckoutCreate`` answer NOT_FOUND where the host has no checkouts). Resolvers receive
+an :class:`~saleor_license_plugin.graphql.context.ApiContext` as ``info.context``.
 """
 
 from __future__ import annotations
@@ -10,13 +10,33 @@ import graphene
 from saleor_license_plugin.graphql.checkout import CheckoutLicenseLinesAdd
 from saleor_license_plugin.graphql.mutations import Mutation
 from saleor_license_plugin.graphql.queries import Query
+from saleor_license_plugin.graphql.renewals import (
+    LicenseReminderPreference,
+    LicenseRemindersSet,
+    RenewalCheckoutCreate,
+    resolve_license_reminder_preference,
+)
+
+
+class AllQueries(Query):
+    license_reminder_preference = graphene.Field(
+        LicenseReminderPreference,
+        required=True,
+        description="Your renewal reminder choice (signed-in customers).",
+        resolver=resolve_license_reminder_preference,
+    )
+
+    class Meta:
+        name = "Query"
 
 
 class AllMutations(Mutation):
     checkout_license_lines_add = CheckoutLicenseLinesAdd.Field()
+    renewal_checkout_create = RenewalCheckoutCreate.Field()
+    license_reminders_set = LicenseRemindersSet.Field()
 
     class Meta:
         name = "Mutation"
 
 
-schema = graphene.Schema(query=Query, mutation=AllMutations)
+schema = graphene.Schema(query=AllQueries, mutation=AllMutations)

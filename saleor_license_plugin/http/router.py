@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from saleor_license_plugin.http import device, graphql_view
+from saleor_license_plugin.http import device, graphql_view, unsubscribe
 from saleor_license_plugin.http.responses import json_error
 from saleor_license_plugin.licensing.errors import LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Catalog, CheckoutHost, Principal
@@ -34,4 +34,6 @@ def dispatch(
         )
     if route == "activation":
         return device.serve(request)
+    if route == "reminders/unsubscribe":
+        return unsubscribe.serve(request)
     return json_error(404, LicenseErrorCode.NOT_FOUND, "No such endpoint.")

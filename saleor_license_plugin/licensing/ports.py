@@ -112,3 +112,9 @@ class CheckoutHost(Protocol):
     ) -> tuple[str, list[AddedLine]]:
         """Add all lines or none; returns the checkout's global id and the lines added."""
         ...
+
+    def create_checkout(
+        self, principal: Principal, lines: list[Any], *, client_ip: str
+    ) -> tuple[str, list[AddedLine]]:
+        """A new checkout of the caller's, holding these lines (all or none)."""
+        ...

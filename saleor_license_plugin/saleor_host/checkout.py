@@ -192,9 +192,12 @@ class SaleorCheckoutHost:
     """checkoutLicenseLinesAdd inside Saleor: the caller's own checkout, lines added with the
     plugin's settings and the channel's catalog."""
 
-    def __init__(self, settings: conf.LicenseSettings, catalog_for: Any) -> None:
+    def __init__(
+        self, settings: conf.LicenseSettings, catalog_for: Any, channel: Any = None
+    ) -> None:
         self.settings = settings
         self.catalog_for = catalog_for  # channel -> Catalog
+        self.channel = channel  # where new checkouts are created (the request's channel)
 
     def add_license_lines(
         self, checkout_id: str, principal: Principal, lines: list[LineInput], *, client_ip: str
@@ -208,6 +211,38 @@ class SaleorCheckoutHost:
             catalog=self.catalog_for(checkout.channel),
             client_ip=client_ip,
         )
+        return graphene.Node.to_global_id("Checkout", checkout.pk), [
+            AddedLine(graphene.Node.to_global_id("CheckoutLine", line.pk), line.quantity, priced)
+            for line, priced in added
+        ]
+
+    def create_checkout(
+        self, principal: Principal, lines: list[LineInput], *, client_ip: str
+    ) -> tuple[str, list[AddedLine]]:
+        """A new checkout of the signed-in customer in the request's channel, with the lines
+        (all or none): what a renewal link opens."""
+        from saleor.account.models import User
+
+        pk = decode_global_id(principal.user_id or "", "User")
+        user = User.objects.filter(pk=pk, is_active=True).first() if pk else None
+        if user is None or self.channel is None:
+            raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such customer.", "token")
+        with transaction.atomic():
+            checkout = Checkout.objects.create(
+                user=user,
+                email=user.email,
+                channel=self.channel,
+                currency=self.channel.currency_code,
+                country=self.channel.default_country,
+            )
+            added = add_license_lines(
+                checkout,
+                principal,
+                lines,
+                settings=self.settings,
+                catalog=self.catalog_for(self.channel),
+                client_ip=client_ip,
+            )
         return graphene.Node.to_global_id("Checkout", checkout.pk), [
             AddedLine(graphene.Node.to_global_id("CheckoutLine", line.pk), line.quantity, priced)
             for line, priced in added

@@ -6,6 +6,7 @@ from saleor_license_plugin.server import views
 urlpatterns: list[URLPattern] = [
     path("graphql/", views.graphql, name="license-graphql"),
     path("activation/", views.activation, name="license-activation"),
+    path("reminders/unsubscribe/", views.unsubscribe, name="license-unsubscribe"),
 ]
 if getattr(settings, "LICENSE_BENCHMARK", False):
     urlpatterns.append(path("bench/lookup/", views.bench_lookup, name="license-bench-lookup"))

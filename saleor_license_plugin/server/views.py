@@ -35,6 +35,12 @@ def activation(request: HttpRequest) -> HttpResponse:
     return dispatch(request, "activation/", principal=ANONYMOUS, catalog=load_catalog())
 
 
+@csrf_exempt
+def unsubscribe(request: HttpRequest) -> HttpResponse:
+    # The signed token in the link names the customer.
+    return dispatch(request, "reminders/unsubscribe/", principal=ANONYMOUS, catalog=load_catalog())
+
+
 def bench_lookup(request: HttpRequest) -> HttpResponse:
     """Benchmark baseline (mounted only with ``LICENSE_BENCHMARK=1``): read a key, digest it,
     one indexed lookup, a small JSON answer. No auth, no rate limit: never expose it."""

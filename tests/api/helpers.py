@@ -47,13 +47,19 @@ class Reply:
 
 
 def post(
-    path: str, body: Any, *, principal: Principal = ANONYMOUS, ip: str = "10.0.0.1", **headers: Any
+    path: str,
+    body: Any,
+    *,
+    principal: Principal = ANONYMOUS,
+    ip: str = "10.0.0.1",
+    checkout: Any = None,
+    **headers: Any,
 ) -> Reply:
     raw = body if isinstance(body, bytes | str) else json.dumps(body)
     request = RequestFactory().post(
         path, data=raw, content_type="application/json", REMOTE_ADDR=ip, **headers
     )
-    response = dispatch(request, path, principal=principal, catalog=CATALOG)
+    response = dispatch(request, path, principal=principal, catalog=CATALOG, checkout=checkout)
     content = response.content
     parsed = (
         json.loads(content)
@@ -69,8 +75,10 @@ def gql(
     *,
     principal: Principal = ANONYMOUS,
     ip: str = "10.0.0.1",
+    checkout: Any = None,
 ) -> Reply:
-    return post("/graphql/", {"query": query, "variables": variables}, principal=principal, ip=ip)
+    body = {"query": query, "variables": variables}
+    return post("/graphql/", body, principal=principal, ip=ip, checkout=checkout)
 
 
 def device(body: Any, *, ip: str = "10.0.0.2", **headers: Any) -> Reply:
