@@ -14,7 +14,7 @@ CONSTRAINT_FILES := $(wildcard $(SALEOR_CONSTRAINTS)/constraints-3.23.txt \
 CONSTRAINT_FLAGS := $(foreach f,$(CONSTRAINT_FILES),-c $(f))
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit services demo test-saleor bench soak clean
+.PHONY: install test lint typecheck unit services demo test-saleor bench soak bench-reminders clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -62,6 +62,10 @@ bench: $(STAMP) services
 # PostgreSQL connections, file descriptors and memory must stay flat (benchmarks/soak.py).
 soak: $(STAMP) services
 	$(PY) -m benchmarks.soak $(SOAK_ARGS)
+
+# The renewal-reminder sweep over 100,000 licenses (benchmarks/reminders.py).
+bench-reminders: $(STAMP) services
+	$(PY) -m benchmarks.reminders
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis

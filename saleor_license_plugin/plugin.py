@@ -101,6 +101,19 @@ class LicensePlugin(BasePlugin):
             "license changed since checkout) is refunded through the order's payment; staff "
             "get an order note and an email either way.",
         },
+        "reminder_schedule": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Renewal reminder schedule",
+            "help_text": "Days before the term or maintenance expiry to remind the customer, "
+            "comma-separated; 0 is the day itself, negative numbers are days after, e.g. "
+            "60, 30, 7, 0, -7.",
+        },
+        "renewal_url": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Renewal page URL",
+            "help_text": "The storefront page a reminder's renewal link opens; {token} is "
+            "replaced by the link's token, which the page passes to renewalCheckoutCreate.",
+        },
         "staff_emails": {
             "type": ConfigurationTypeField.STRING,
             "label": "Staff e-mails for license problems",

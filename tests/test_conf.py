@@ -125,3 +125,16 @@ def test_a_stripe_api_base_that_is_no_url_fails_the_system_check(settings, value
 
     settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "STRIPE_API_BASE": value}
     assert [message.id for message in stripe_api_base_is_a_url(None)] == errors
+
+
+def test_every_dashboard_field_is_in_the_plugins_form():
+    """plugin.py imports Saleor, so this reads its source: each field conf parses must have a
+    CONFIG_STRUCTURE entry (the plugin's help-text loop would fail at import otherwise)."""
+    import re
+    from pathlib import Path
+
+    import saleor_license_plugin
+
+    source = (Path(saleor_license_plugin.__file__).parent / "plugin.py").read_text()
+    in_form = set(re.findall(r'^        "(\w+)": \{', source, re.MULTILINE))
+    assert set(conf.DASHBOARD_DEFAULTS) <= in_form

@@ -84,7 +84,7 @@ class License(models.Model):
     end_customer = models.JSONField(default=dict, blank=True)  # company, contact, email, phone
 
     origin_order_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
-    origin_order_line_id = models.CharField(max_length=128, blank=True, default="")
+    origin_order_line_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
     currency = models.CharField(max_length=3, blank=True, default="")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -169,8 +169,9 @@ class LicenseEvent(models.Model):
     actor = models.CharField(max_length=128, blank=True, default="")
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
-    order_id = models.CharField(max_length=128, blank=True, default="")
-    order_line_id = models.CharField(max_length=128, blank=True, default="")
+    # Indexed: withdrawals and the reconciliation look events up by order and order line.
+    order_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    order_line_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
     # "<order line>:<action>[:<unit>]": the same paid line never applies twice.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     # SHA-256 of the request an idempotency key was first used with: a reuse of the key with

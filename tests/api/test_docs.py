@@ -84,7 +84,8 @@ def served_urls() -> dict[str, tuple[str, set[str]]]:
     return {
         _constant(PACKAGE / "plugin.py", "PLUGIN_ID"): (
             "global",
-            set(re.findall(r'route == "(\w+)"', router)),
+            # Each first path segment the router answers; "" is the API's base URL itself.
+            {route.split("/")[0] for route in re.findall(r'route == "([\w/]+)"', router)} | {""},
         ),
         _constant(gateways / "stripe" / "plugin.py", "PLUGIN_ID"): (
             "channel",

@@ -1,0 +1,144 @@
+"""The renewal-reminder sweep over many licenses: time, and statements per page.
+
+    python -m benchmarks.reminders [--licenses 100000] [--page-size 500]
+
+Seeds ``--licenses`` licenses (bulk insert) in a scratch PostgreSQL database (``DATABASE_URL``,
+default ``slp_bench_reminders``; created, and emptied first), with term expiries spread over
+two years and 2,000 customers, so that about a tenth fall in the reminder window. Then, in one
+run: a baseline that only pages through the same candidates (one keyset query per page, no
+work), and the sweep itself (claims, one email per customer to Django's in-memory backend).
+Reports the sweep's time against the baseline's, and the statements each page cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import timedelta
+
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/slp_bench_reminders"
+
+
+def setup(database_url: str) -> None:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="saleor_license_plugin.server.settings",
+        SECRET_KEY="bench-only-not-secret",  # noqa: S106
+        LICENSE_KEY_SECRET="bench-only-key-secret",  # noqa: S106
+        DATABASE_URL=database_url,
+        LOG_LEVEL="ERROR",
+    )
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def seed(count: int) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from saleor_license_plugin.licensing import keys
+    from saleor_license_plugin.models import License
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE saleor_license_plugin_reminderclaim, saleor_license_plugin_outboxmessage, "
+            "saleor_license_plugin_licenseevent, saleor_license_plugin_activation, "
+            "saleor_license_plugin_pendingchange, saleor_license_plugin_license CASCADE"
+        )
+    now = timezone.now()
+    secret = b"bench-only-key-secret"
+    batch = []
+    for index in range(count):
+        canonical = keys.generate()
+        owner = f"user:bench-{index % 2000}"
+        batch.append(
+            License(
+                status="active",
+                product_code="cloud-8",
+                edition="Cloud",
+                edition_rank=1,
+                capacity=8,
+                term_expires_at=now + timedelta(days=(index * 7919) % 730 - 30),
+                owner_id=owner,
+                owner_email=f"{owner.split(':')[1]}@example.com",
+                key_digest=keys.digest(canonical, secret),
+                key_sealed=keys.seal(canonical, secret),
+                key_hint=keys.hint(canonical),
+                created_at=now,
+            )
+        )
+        if len(batch) == 5000:
+            License.objects.bulk_create(batch)
+            batch = []
+    License.objects.bulk_create(batch)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Renewal-reminder sweep benchmark.")
+    parser.add_argument("--licenses", type=int, default=100_000)
+    parser.add_argument("--page-size", type=int, default=500)
+    args = parser.parse_args(argv)
+    setup(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DB)
+    print(f"Seeding {args.licenses} licenses…", flush=True)
+    started = time.perf_counter()
+    seed(args.licenses)
+    print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
+
+    from django.core import mail
+    from django.db import connection
+    from django.utils import timezone
+
+    from saleor_license_plugin.conf import get_settings
+    from saleor_license_plugin.fulfillment.host import PlainHost
+    from saleor_license_plugin.fulfillment.reminders import send_reminders
+    from saleor_license_plugin.licensing.renewals import REMINDED, window
+    from saleor_license_plugin.models import License
+
+    now = timezone.now()
+    low, high = window(now, get_settings().reminder_schedule)
+    candidates = License.objects.filter(
+        status__in=REMINDED, term_expires_at__range=(low, high)
+    ).order_by("pk")
+    started = time.perf_counter()
+    last, scanned = 0, 0
+    while True:
+        page = list(candidates.filter(pk__gt=last)[: args.page_size])
+        if not page:
+            break
+        scanned += len(page)
+        last = page[-1].pk
+    baseline = time.perf_counter() - started
+
+    mail.outbox = []
+    connection.force_debug_cursor = True
+    started = time.perf_counter()
+    report = send_reminders(PlainHost(), now=now, page_size=args.page_size)
+    sweep = time.perf_counter() - started
+    connection.force_debug_cursor = False
+    per_page = sorted(set(report.queries_per_page))
+    print(
+        f"\n{args.licenses} licenses, {scanned} in the reminder window, "
+        f"page size {args.page_size}\n"
+        f"baseline (page through the candidates): {baseline:.2f} s\n"
+        f"sweep (claim + {report.emails_sent} emails to {len(mail.outbox)} customers): "
+        f"{sweep:.2f} s = {sweep / baseline:.1f}x the baseline\n"
+        f"pages: {report.pages}, statements per page: {per_page}, steps claimed: {report.claimed}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
