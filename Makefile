@@ -1,29 +1,36 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
-# Everything installs into .venv with Python 3.12 under Saleor 3.23's pins.
+# Everything installs into .venv with Python 3.12 under Saleor 3.23's pins, which live in
+# constraints/ (nothing outside this repository is read).
 
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # Python 3.12, the version Saleor runs on. Override with PYTHON=/path/to/python3.12.
-PYTHON ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null \
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null \
             || python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null)
-# Saleor's locked dependency set (runtime + dev/test). Beside the checkout in CI.
-SALEOR_CONSTRAINTS ?= ../shared/saleor
-CONSTRAINT_FILES := $(wildcard $(SALEOR_CONSTRAINTS)/constraints-3.23.txt \
-                               $(SALEOR_CONSTRAINTS)/constraints-3.23-dev.txt)
-CONSTRAINT_FLAGS := $(foreach f,$(CONSTRAINT_FILES),-c $(f))
+endif
+export PYTHON
+# Saleor 3.23.28's locked dependency set (runtime + dev/test, from its uv.lock) and the exact
+# versions of the few tools Saleor does not pin. See the headers of these files.
+SALEOR_PINS := constraints/saleor-3.23.txt constraints/saleor-3.23-dev.txt
+CONSTRAINTS := $(SALEOR_PINS) constraints/tools.txt
+CONSTRAINT_FLAGS := $(foreach f,$(CONSTRAINTS),-c $(f))
 STAMP := $(VENV)/.installed
 
 .PHONY: install test lint typecheck unit services demo test-saleor bench clean
 
-$(STAMP): setup.cfg pyproject.toml
+define need-python
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
+endef
+
+$(STAMP): setup.cfg pyproject.toml $(CONSTRAINTS)
+	$(need-python)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(if $(CONSTRAINT_FLAGS),,echo "warning: $(SALEOR_CONSTRAINTS) not found; installing without Saleor's pins" >&2;)
-	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints/tools.txt --upgrade pip
 	$(PY) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test,server]"
 	$(PY) -m pip check
-	$(if $(CONSTRAINT_FILES),$(PY) scripts/check_pins.py $(CONSTRAINT_FILES))
+	$(PY) scripts/check_pins.py $(CONSTRAINTS)
 	@touch $@
 
 install: $(STAMP)
