@@ -18,13 +18,30 @@ CONSTRAINTS := $(SALEOR_PINS) constraints/tools.txt
 CONSTRAINT_FLAGS := $(foreach f,$(CONSTRAINTS),-c $(f))
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit services demo test-saleor bench clean
+# The Stripe emulator runs as a subprocess from its own virtualenv, so that its dependencies
+# (an aiohttp Saleor does not pin) never enter .venv or Saleor's environment.
+LOCALSTRIPE_VENV ?= .venv-localstripe
+LOCALSTRIPE_STAMP := $(LOCALSTRIPE_VENV)/.installed
+export LOCALSTRIPE ?= $(abspath $(LOCALSTRIPE_VENV))/bin/localstripe
+
+.PHONY: install localstripe test lint typecheck unit services demo test-saleor bench clean
 
 define need-python
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
 endef
 
-$(STAMP): setup.cfg pyproject.toml $(CONSTRAINTS)
+$(LOCALSTRIPE_STAMP): constraints/localstripe.txt
+	$(need-python)
+	@test -x $(LOCALSTRIPE_VENV)/bin/python || $(PYTHON) -m venv $(LOCALSTRIPE_VENV)
+	$(LOCALSTRIPE_VENV)/bin/python -m pip install -q -c constraints/localstripe.txt --upgrade pip
+	$(LOCALSTRIPE_VENV)/bin/python -m pip install -q -c constraints/localstripe.txt localstripe
+	$(LOCALSTRIPE_VENV)/bin/python -m pip check
+	$(LOCALSTRIPE_VENV)/bin/python scripts/check_pins.py constraints/localstripe.txt
+	@touch $@
+
+localstripe: $(LOCALSTRIPE_STAMP)
+
+$(STAMP): setup.cfg pyproject.toml $(CONSTRAINTS) | $(LOCALSTRIPE_STAMP)
 	$(need-python)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c constraints/tools.txt --upgrade pip
@@ -55,7 +72,7 @@ demo: $(STAMP)
 # (see README). Installs the plugin and its test extras into it, then runs tests/saleor on
 # Saleor's test settings. SALEOR_PYTHON=/path/to/python picks another interpreter.
 SALEOR_PYTHON ?= python
-test-saleor:
+test-saleor: | $(LOCALSTRIPE_STAMP)
 	@$(SALEOR_PYTHON) -c "import saleor" || { echo "saleor is not importable by $(SALEOR_PYTHON)" >&2; exit 1; }
 	@$(SALEOR_PYTHON) -m pip --version >/dev/null 2>&1 || $(SALEOR_PYTHON) -m ensurepip >/dev/null
 	$(SALEOR_PYTHON) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test,server]"
@@ -65,4 +82,4 @@ bench: $(STAMP) services
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LOCALSTRIPE_VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
