@@ -24,7 +24,12 @@ LOCALSTRIPE_VENV ?= .venv-localstripe
 LOCALSTRIPE_STAMP := $(LOCALSTRIPE_VENV)/.installed
 export LOCALSTRIPE ?= $(abspath $(LOCALSTRIPE_VENV))/bin/localstripe
 
-.PHONY: install localstripe test lint typecheck unit services demo test-saleor bench clean
+# The Saleor tier: a virtualenv with Saleor, built by `make saleor-env` (scripts/saleor-env.sh).
+export SALEOR_VENV ?= .saleor-venv
+export SALEOR_VERSION ?= 3.23.28
+export SALEOR_SRC
+
+.PHONY: install localstripe test lint typecheck unit services demo saleor-env test-saleor bench clean
 
 define need-python
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -68,18 +73,20 @@ test: lint unit
 demo: $(STAMP)
 	$(PY) -m saleor_license_plugin.server.demo
 
-# The Saleor tier: with the Python found on PATH, from a venv that already holds Saleor
-# (see README). Installs the plugin and its test extras into it, then runs tests/saleor on
-# Saleor's test settings. SALEOR_PYTHON=/path/to/python picks another interpreter.
-SALEOR_PYTHON ?= python
+# A virtualenv holding Saleor (locked dependencies, Saleor editable), this plugin and its test
+# extras, Saleor's PostgreSQL role and a template of its test database. Saleor comes from
+# SALEOR_SRC=/path/to/a/checkout, else it is cloned at SALEOR_VERSION into .saleor-src/.
+saleor-env: | $(LOCALSTRIPE_STAMP)
+	$(need-python)
+	scripts/saleor-env.sh
+
+# tests/saleor (its own pytest rootdir) in the environment `make saleor-env` built; installs
+# nothing. PYTEST_ARGS="-k payments -x" passes options to pytest.
 test-saleor: | $(LOCALSTRIPE_STAMP)
-	@$(SALEOR_PYTHON) -c "import saleor" || { echo "saleor is not importable by $(SALEOR_PYTHON)" >&2; exit 1; }
-	@$(SALEOR_PYTHON) -m pip --version >/dev/null 2>&1 || $(SALEOR_PYTHON) -m ensurepip >/dev/null
-	$(SALEOR_PYTHON) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test,server]"
-	cd tests/saleor && $(abspath $(shell command -v $(SALEOR_PYTHON) || echo $(SALEOR_PYTHON))) -m pytest -c pytest.ini $(PYTEST_ARGS)
+	scripts/test-saleor.sh $(PYTEST_ARGS)
 
 bench: $(STAMP) services
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) $(LOCALSTRIPE_VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LOCALSTRIPE_VENV) .venv-uv build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
