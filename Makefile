@@ -1,29 +1,58 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
-# Everything installs into .venv with Python 3.12 under Saleor 3.23's pins.
+# Everything installs into .venv with Python 3.12 under Saleor 3.23's pins, which live in
+# constraints/ (nothing outside this repository is read).
 
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # Python 3.12, the version Saleor runs on. Override with PYTHON=/path/to/python3.12.
-PYTHON ?= $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null \
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null \
             || python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null)
-# Saleor's locked dependency set (runtime + dev/test). Beside the checkout in CI.
-SALEOR_CONSTRAINTS ?= ../shared/saleor
-CONSTRAINT_FILES := $(wildcard $(SALEOR_CONSTRAINTS)/constraints-3.23.txt \
-                               $(SALEOR_CONSTRAINTS)/constraints-3.23-dev.txt)
-CONSTRAINT_FLAGS := $(foreach f,$(CONSTRAINT_FILES),-c $(f))
+endif
+export PYTHON
+# Saleor 3.23.28's locked dependency set (runtime + dev/test, from its uv.lock) and the exact
+# versions of the few tools Saleor does not pin. See the headers of these files.
+SALEOR_PINS := constraints/saleor-3.23.txt constraints/saleor-3.23-dev.txt
+CONSTRAINTS := $(SALEOR_PINS) constraints/tools.txt
+CONSTRAINT_FLAGS := $(foreach f,$(CONSTRAINTS),-c $(f))
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit services demo test-saleor bench soak bench-reminders clean
+# The Stripe emulator runs as a subprocess from its own virtualenv, so that its dependencies
+# (an aiohttp Saleor does not pin) never enter .venv or Saleor's environment.
+LOCALSTRIPE_VENV ?= .venv-localstripe
+LOCALSTRIPE_STAMP := $(LOCALSTRIPE_VENV)/.installed
+export LOCALSTRIPE ?= $(abspath $(LOCALSTRIPE_VENV))/bin/localstripe
 
-$(STAMP): setup.cfg pyproject.toml
+# The Saleor tier: a virtualenv with Saleor, built by `make saleor-env` (scripts/saleor-env.sh).
+export SALEOR_VENV ?= .saleor-venv
+export SALEOR_VERSION ?= 3.23.28
+export SALEOR_SRC
+
+.PHONY: install localstripe test lint typecheck unit services demo saleor-env test-saleor bench soak bench-reminders clean
+
+define need-python
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
+endef
+
+$(LOCALSTRIPE_STAMP): constraints/localstripe.txt
+	$(need-python)
+	@test -x $(LOCALSTRIPE_VENV)/bin/python || $(PYTHON) -m venv $(LOCALSTRIPE_VENV)
+	$(LOCALSTRIPE_VENV)/bin/python -m pip install -q -c constraints/localstripe.txt --upgrade pip
+	$(LOCALSTRIPE_VENV)/bin/python -m pip install -q -c constraints/localstripe.txt localstripe
+	$(LOCALSTRIPE_VENV)/bin/python -m pip check
+	$(LOCALSTRIPE_VENV)/bin/python scripts/check_pins.py constraints/localstripe.txt
+	@touch $@
+
+localstripe: $(LOCALSTRIPE_STAMP)
+
+$(STAMP): setup.cfg pyproject.toml $(CONSTRAINTS) | $(LOCALSTRIPE_STAMP)
+	$(need-python)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(if $(CONSTRAINT_FLAGS),,echo "warning: $(SALEOR_CONSTRAINTS) not found; installing without Saleor's pins" >&2;)
-	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints/tools.txt --upgrade pip
 	$(PY) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test,server]"
 	$(PY) -m pip check
-	$(if $(CONSTRAINT_FILES),$(PY) scripts/check_pins.py $(CONSTRAINT_FILES))
+	$(PY) scripts/check_pins.py $(CONSTRAINTS)
 	@touch $@
 
 install: $(STAMP)
@@ -45,15 +74,17 @@ test: lint unit
 demo: $(STAMP)
 	$(PY) -m saleor_license_plugin.server.demo
 
-# The Saleor tier: with the Python found on PATH, from a venv that already holds Saleor
-# (see README). Installs the plugin and its test extras into it, then runs tests/saleor on
-# Saleor's test settings. SALEOR_PYTHON=/path/to/python picks another interpreter.
-SALEOR_PYTHON ?= python
-test-saleor:
-	@$(SALEOR_PYTHON) -c "import saleor" || { echo "saleor is not importable by $(SALEOR_PYTHON)" >&2; exit 1; }
-	@$(SALEOR_PYTHON) -m pip --version >/dev/null 2>&1 || $(SALEOR_PYTHON) -m ensurepip >/dev/null
-	$(SALEOR_PYTHON) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test,server]"
-	cd tests/saleor && $(abspath $(shell command -v $(SALEOR_PYTHON) || echo $(SALEOR_PYTHON))) -m pytest -c pytest.ini $(PYTEST_ARGS)
+# A virtualenv holding Saleor (locked dependencies, Saleor editable), this plugin and its test
+# extras, Saleor's PostgreSQL role and a template of its test database. Saleor comes from
+# SALEOR_SRC=/path/to/a/checkout, else it is cloned at SALEOR_VERSION into .saleor-src/.
+saleor-env: | $(LOCALSTRIPE_STAMP)
+	$(need-python)
+	scripts/saleor-env.sh
+
+# tests/saleor (its own pytest rootdir) in the environment `make saleor-env` built; installs
+# nothing. PYTEST_ARGS="-k payments -x" passes options to pytest.
+test-saleor: | $(LOCALSTRIPE_STAMP)
+	scripts/test-saleor.sh $(PYTEST_ARGS)
 
 bench: $(STAMP) services
 	$(PY) -m benchmarks.run
@@ -68,4 +99,4 @@ bench-reminders: $(STAMP) services
 	$(PY) -m benchmarks.reminders
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LOCALSTRIPE_VENV) .venv-uv build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis

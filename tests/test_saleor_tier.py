@@ -12,7 +12,10 @@ import pytest
 def test_saleor_tier_passes():
     pytest.importorskip(
         "saleor",
-        reason="saleor is not importable here: run `make test-saleor` from a Saleor virtualenv",
+        reason=(
+            "saleor is not importable here: `make saleor-env SALEOR_SRC=...` builds a Saleor "
+            "environment, then `make test-saleor`"
+        ),
     )
     tier = Path(__file__).parent / "saleor"
     result = subprocess.run(

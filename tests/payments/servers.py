@@ -1,7 +1,9 @@
 """Real local payment providers and the provider-side helpers, shared by the payment tests
 (``tests/payments``) and the Saleor tier (``tests/saleor``). Plain code, no fixtures.
 
-* :func:`run_localstripe`: localstripe (a stateful fake Stripe from PyPI) in a subprocess.
+* :func:`run_localstripe`: localstripe (a stateful fake Stripe from PyPI) in a subprocess, from
+  its own virtualenv (``$LOCALSTRIPE``, set by the Makefile to ``.venv-localstripe``), so its
+  aiohttp never enters the environment under test.
 * :func:`card_payment_method` / :func:`authenticate_intent`: what Stripe.js does in the
   customer's browser (create a PaymentMethod, pass or fail 3-D Secure).
 * :func:`stripe_event` / :func:`stripe_signature`: a webhook delivery as Stripe signs it.
@@ -11,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib.util
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -42,6 +46,26 @@ class ServerDidNotStart(RuntimeError):
     pass
 
 
+REPO_LOCALSTRIPE = Path(__file__).resolve().parents[2] / ".venv-localstripe" / "bin" / "localstripe"
+
+
+def localstripe_command() -> list[str]:
+    """How to start localstripe: ``$LOCALSTRIPE`` (an executable), else the repository's
+    ``.venv-localstripe`` (``make localstripe``), else ``python -m localstripe`` if importable."""
+    if executable := os.environ.get("LOCALSTRIPE"):
+        if not os.access(executable, os.X_OK):
+            raise ServerDidNotStart(f"LOCALSTRIPE={executable} is not an executable")
+        return [executable]
+    if os.access(REPO_LOCALSTRIPE, os.X_OK):
+        return [str(REPO_LOCALSTRIPE)]
+    if importlib.util.find_spec("localstripe") is not None:
+        return [sys.executable, "-m", "localstripe"]
+    raise ServerDidNotStart(
+        "localstripe not found: run `make localstripe` (builds .venv-localstripe) "
+        "or set LOCALSTRIPE=/path/to/localstripe"
+    )
+
+
 @contextmanager
 def run_localstripe(workdir: Path, startup_seconds: float = 30) -> Iterator[str]:
     """Start localstripe on a free port, yield its base URL, stop it afterwards."""
@@ -49,7 +73,7 @@ def run_localstripe(workdir: Path, startup_seconds: float = 30) -> Iterator[str]
     log = Path(workdir) / "localstripe.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+            [*localstripe_command(), "--port", str(port), "--from-scratch"],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=log.parent,
