@@ -45,7 +45,7 @@ def checkout_error(exc: LicenseError, line_ids: list[str] | None = None) -> Vali
     """A refusal as Saleor's checkoutComplete reports it (line ids in ``lines``)."""
     message, code = completion_error(exc)
     params = {"lines": line_ids} if line_ids else {}
-    return ValidationError(message, code=CheckoutErrorCode(code).value, params=params)
+    return ValidationError(message, code=CheckoutErrorCode[code].value, params=params)
 
 
 def buyer_checkout(checkout_id: Any, principal: Principal) -> Checkout:

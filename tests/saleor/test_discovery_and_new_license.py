@@ -11,7 +11,8 @@ from saleor_license_plugin.licensing import keys
 from saleor_license_plugin.licensing.checkout_lines import RESULT_KEY, LineInput
 from saleor_license_plugin.licensing.pricing import LineAction
 from saleor_license_plugin.models import License, LicenseStatus
-from saleor_license_plugin.plugin import principal_for_user
+from saleor_license_plugin.saleor_host.auth import principal_for_user
+from saleor_license_plugin.saleor_host.checkout import add_license_lines
 
 from flows import checkout_total, pay_and_complete
 from license_fixtures import PLUGIN_ID, PLUGIN_PATH, discovered_plugins, gid
@@ -48,7 +49,14 @@ def test_new_licenses_are_issued_when_the_order_is_paid(
         quantity=2,
         maintenance_years=1,
     )
-    [(checkout_line, _)] = plugin.add_license_lines(license_checkout, buyer, [line])
+    [(checkout_line, _)] = add_license_lines(
+        license_checkout,
+        buyer,
+        [line],
+        settings=plugin.license_settings(),
+        catalog=plugin.catalog_for(license_checkout.channel),
+        client_ip="127.0.0.1",
+    )
     assert checkout_line.price_override == Decimal("480.00") and checkout_line.quantity == 2
     assert checkout_total(user_api_client, license_checkout) == Decimal("960.00")
 

@@ -26,7 +26,9 @@ def test_a_paid_order_whose_hook_never_ran_gets_its_keys_from_the_reconciliation
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox = []
     # The hook is lost (a Saleor release without it, a lost Celery message...).
-    monkeypatch.setattr(LicensePlugin, "order_fully_paid", lambda self, order, prev, **kw: prev)
+    monkeypatch.setattr(
+        LicensePlugin, "order_fully_paid", lambda self, order, previous_value, **kw: previous_value
+    )
     checkout_id = create_checkout(user_api_client)
     add_license_lines(plugin_api, checkout_id, [new_line(license_products, quantity=2)])
     result = pay_and_complete(user_api_client, checkout_id)
