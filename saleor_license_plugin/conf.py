@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     # Where this plugin's API is reached from outside (for unsubscribe links), e.g.
     # https://shop.example/plugins/global/saleor_license_plugin/ ; empty: no link.
     "PUBLIC_API_URL": "",
+    # Auto-renew: charge this many days before the expiry; retry a declined card after these
+    # days (then give up: the license expires as usual).
+    "AUTO_RENEW_LEAD_DAYS": 7,
+    "AUTO_RENEW_RETRY_DAYS": [1, 3, 7],
     # "off": anonymous verifyLicenseKey callers get PERMISSION_DENIED; "minimal": status and
     # expiries only (no owner, deployment or offers).
     "ANONYMOUS_VERIFICATION": "off",
@@ -108,6 +112,8 @@ class LicenseSettings:
     renewal_url: str = ""
     renewal_link_days: int = 30
     public_api_url: str = ""
+    auto_renew_lead_days: int = 7
+    auto_renew_retry_days: tuple[int, ...] = (1, 3, 7)
     anonymous_verification: str = "off"
     rate_limits: Mapping[str, str | None] = field(default_factory=lambda: DEFAULT_RATE_LIMITS)
     rate_limit_cache: str = "default"
@@ -183,6 +189,8 @@ def from_django_settings() -> LicenseSettings:
         renewal_url=str(raw["RENEWAL_URL"] or ""),
         renewal_link_days=int(raw["RENEWAL_LINK_DAYS"]),
         public_api_url=str(raw["PUBLIC_API_URL"] or ""),
+        auto_renew_lead_days=int(raw["AUTO_RENEW_LEAD_DAYS"]),
+        auto_renew_retry_days=tuple(int(days) for days in raw["AUTO_RENEW_RETRY_DAYS"]),
         anonymous_verification=str(raw["ANONYMOUS_VERIFICATION"] or "off"),
         rate_limits={**DEFAULT_RATE_LIMITS, **(raw["RATE_LIMITS"] or {})},
         rate_limit_cache=str(raw["RATE_LIMIT_CACHE"]),

@@ -1,6 +1,7 @@
 """Celery autodiscovery entry point (``app.autodiscover_tasks()`` imports ``<app>.tasks``)."""
 
 from saleor_license_plugin.fulfillment.tasks import (
+    auto_renew_task,
     expire_due_task,
     fulfill_order,
     reconcile_task,
@@ -9,6 +10,7 @@ from saleor_license_plugin.fulfillment.tasks import (
 )
 
 __all__ = [
+    "auto_renew_task",
     "expire_due_task",
     "fulfill_order",
     "reconcile_task",

@@ -42,6 +42,11 @@ class TaskHost(Protocol):
         """Tell staff where they look at the order (inside Saleor: an order note)."""
         ...
 
+    def charge_renewal(self, request: Any) -> Any:
+        """Place and charge one auto-renewal order (``autorenew.RenewalRequest`` ->
+        ``autorenew.ChargeResult``)."""
+        ...
+
 
 class PlainHost:
     def context(self) -> AbstractContextManager[Any]:
@@ -63,6 +68,11 @@ class PlainHost:
 
     def note_on_order(self, order_id: str, text: str) -> None:
         logger.warning("Order %s: %s", order_id, text)
+
+    def charge_renewal(self, request: Any) -> Any:
+        from saleor_license_plugin.fulfillment.autorenew import ChargeResult
+
+        return ChargeResult("declined", message="this host takes no payments")
 
 
 def task_host() -> TaskHost:

@@ -46,6 +46,9 @@ class OrderPayload:
     end_customer: dict[str, str] = field(default_factory=dict)
     paid: bool = True  # False: issue pending-payment licenses (offline orders with grace days)
     grace_days: int = 0
+    # Auto-renew lines: the gateway that took the payment (holds the saved card), the channel.
+    payment_gateway: str = ""
+    channel: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,6 +153,7 @@ def _apply_line(
                     license.pk, idempotency_key=ref.key("paid", unit), actor=actor, now=now
                 )
             result.licenses.append(license.pk)
+        _auto_renew(order, ref, intent, result, now)
         return
     if not order.paid:
         return  # changes to existing licenses wait for the money
@@ -185,6 +189,25 @@ def _apply_line(
             license_id, deployment, idempotency_key=ref.key("bind"), actor=actor, now=now
         )
     result.licenses.append(license_id)
+    _auto_renew(order, ref, intent, result, now)
+
+
+def _auto_renew(
+    order: OrderPayload, ref: OrderLineRef, intent: LineIntent, result: LineResult, now: datetime
+) -> None:
+    """A paid line that asked for auto-renew turns it on for its licenses (once per line)."""
+    if not (intent.auto_renew and order.paid and order.payment_gateway):
+        return
+    for unit, license_id in enumerate(result.licenses):
+        lifecycle.set_auto_renew(
+            license_id,
+            enabled=True,
+            gateway=order.payment_gateway,
+            channel=order.channel,
+            idempotency_key=ref.key("auto_renew", unit),
+            actor=_actor(order.order_id),
+            now=now,
+        )
 
 
 def licenses_of_order(order_id: str) -> tuple[list[int], list[int]]:

@@ -15,6 +15,7 @@ from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 from django.utils import timezone
 
+from saleor_license_plugin.fulfillment.autorenew import run_auto_renewals
 from saleor_license_plugin.fulfillment.host import task_host
 from saleor_license_plugin.fulfillment.orders import (
     OrderPayload,
@@ -90,3 +91,12 @@ def send_renewal_reminders_task() -> dict[str, int]:
     with host.context():
         report = send_reminders(host)
     return {"claimed": report.claimed, "emails": report.emails_sent, "pages": report.pages}
+
+
+@shared_task(name="saleor_license_plugin.auto_renew", **TASK_OPTIONS)
+def auto_renew_task() -> dict[str, Any]:
+    """Run periodically (Celery beat, e.g. hourly): renew due licenses on saved cards."""
+    host = task_host()
+    with host.context():
+        report = run_auto_renewals(host)
+    return {"due": report.due, "paid": report.paid, "declined": report.declined}

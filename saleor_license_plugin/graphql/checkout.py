@@ -31,6 +31,10 @@ class CheckoutLicenseLineInput(graphene.InputObjectType):
     quantity = graphene.Int(description="NEW: licenses; EXPANSION: add-on units (default 1).")
     maintenance_years = graphene.Int(description="NEW: years of maintenance (default 0).")
     add_on = graphene.String(description="EXPANSION: the add-on code, checked against the variant.")
+    auto_renew = graphene.Boolean(
+        description="Renew this license automatically before it expires, on the card this "
+        "checkout is paid with (Stripe, saved for off-session payments)."
+    )
 
 
 class CheckoutLicenseLine(graphene.ObjectType):
@@ -78,6 +82,7 @@ class CheckoutLicenseLinesAdd(BaseMutation):
                 quantity=_count(line.get("quantity"), 1),
                 maintenance_years=_count(line.get("maintenance_years"), 0),
                 add_on=text(line.get("add_on"), "addOn", maximum=64) or None,
+                auto_renew=bool(line.get("auto_renew")),
             )
             for line in lines
         ]

@@ -10,8 +10,15 @@ from saleor_license_plugin.conf import get_settings
 from saleor_license_plugin.fulfillment.reminders import is_opted_out, set_opt_out
 from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine
 from saleor_license_plugin.graphql.context import ApiContext
-from saleor_license_plugin.graphql.core import BaseMutation, permission_denied, require_user, text
-from saleor_license_plugin.graphql.types import quote_value
+from saleor_license_plugin.graphql.core import (
+    BaseMutation,
+    from_global_id,
+    permission_denied,
+    require_user,
+    text,
+)
+from saleor_license_plugin.graphql.types import LicenseType, quote_value
+from saleor_license_plugin.licensing import lifecycle
 from saleor_license_plugin.licensing.checkout_lines import LineInput
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.renewals import REMINDED, read_link_token
@@ -87,6 +94,32 @@ class LicenseRemindersSet(BaseMutation):
     def perform(cls, ctx: ApiContext, opt_out: Any = None) -> Any:
         preference = set_opt_out(require_user(ctx), bool(opt_out))
         return cls.success(reminders_opted_out=preference.reminders_opted_out)
+
+
+class LicenseAutoRenewSet(BaseMutation):
+    license = graphene.Field(LicenseType)
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The license's global id.")
+        enabled = graphene.Boolean(required=True)
+
+    class Meta:
+        description = (
+            "Turn auto-renew on or off for a license you own or manage. Turning it on needs a "
+            "card saved when the license was paid for (AUTO_RENEW_NEEDS_CARD otherwise)."
+        )
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, id: Any = None, enabled: Any = None) -> Any:
+        require_user(ctx)
+        pk = from_global_id(id, "License")
+        license = License.objects.filter(pk=pk).first()
+        if license is None or not ctx.principal.can_see(license):
+            raise LicenseError(LicenseErrorCode.NOT_FOUND, "License not found.", "id")
+        changed = lifecycle.set_auto_renew(
+            license.pk, enabled=bool(enabled), actor=ctx.actor, now=ctx.now
+        )
+        return cls.success(license=changed)
 
 
 class LicenseReminderPreference(graphene.ObjectType):

@@ -11,6 +11,7 @@ from saleor_license_plugin.graphql.checkout import CheckoutLicenseLinesAdd
 from saleor_license_plugin.graphql.mutations import Mutation
 from saleor_license_plugin.graphql.queries import Query
 from saleor_license_plugin.graphql.renewals import (
+    LicenseAutoRenewSet,
     LicenseReminderPreference,
     LicenseRemindersSet,
     RenewalCheckoutCreate,
@@ -34,6 +35,7 @@ class AllMutations(Mutation):
     checkout_license_lines_add = CheckoutLicenseLinesAdd.Field()
     renewal_checkout_create = RenewalCheckoutCreate.Field()
     license_reminders_set = LicenseRemindersSet.Field()
+    license_auto_renew_set = LicenseAutoRenewSet.Field()
 
     class Meta:
         name = "Mutation"

@@ -100,6 +100,15 @@ class LicenseType(graphene.ObjectType):
     capacity = graphene.Int(required=True)
     capacity_unit = graphene.String(required=True)
     add_ons = graphene.List(graphene.NonNull(LicenseAddOn), required=True)
+    auto_renew = graphene.Boolean(
+        required=True, description="Renewed automatically before it expires (saved card)."
+    )
+    next_renewal_at = graphene.DateTime(
+        description="With auto-renew: when the next automatic renewal is attempted."
+    )
+    last_renewal_attempt = graphene.Field(
+        lambda: RenewalAttemptType, description="The last automatic renewal attempt."
+    )
     is_perpetual = graphene.Boolean(required=True)
     term_expires_at = graphene.DateTime(description="Null for perpetual licenses.")
     maintenance_expires_at = graphene.DateTime()
@@ -119,6 +128,21 @@ class LicenseType(graphene.ObjectType):
         name = "License"
         interfaces = (relay.Node,)
         description = "A software license."
+
+    @staticmethod
+    def resolve_next_renewal_at(root: License, info: Any) -> Any:
+        from datetime import timedelta
+
+        from saleor_license_plugin.conf import get_settings
+
+        expiry = root.term_expires_at or root.maintenance_expires_at
+        if not root.auto_renew or expiry is None:
+            return None
+        return expiry - timedelta(days=get_settings().auto_renew_lead_days)
+
+    @staticmethod
+    def resolve_last_renewal_attempt(root: License, info: Any) -> Any:
+        return root.auto_renewals.exclude(attempts=0).order_by("-updated_at").first()
 
     @staticmethod
     def resolve_end_customer(root: License, info: Any) -> LicenseEndCustomer | None:
@@ -317,3 +341,23 @@ class EntitlementType(graphene.ObjectType):
 
     class Meta:
         name = "Entitlement"
+
+
+class RenewalAttemptType(graphene.ObjectType):
+    at = graphene.DateTime(required=True)
+    status = graphene.String(
+        required=True, description="paid, scheduled (a retry), action_required, failed, charging"
+    )
+    attempts = graphene.Int(required=True)
+    order_id = graphene.String()
+
+    class Meta:
+        name = "LicenseRenewalAttempt"
+
+    @staticmethod
+    def resolve_at(root: Any, info: Any) -> Any:
+        return root.updated_at
+
+    @staticmethod
+    def resolve_order_id(root: Any, info: Any) -> Any:
+        return root.order_id or None

@@ -25,7 +25,7 @@ from typing import Any
 
 from saleor_license_plugin.conf import LicenseSettings, get_settings
 from saleor_license_plugin.licensing import access, lookup
-from saleor_license_plugin.licensing.catalog import EditionTerms
+from saleor_license_plugin.licensing.catalog import EditionTerms, Term
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.offers import LineRequest, PricedLine, quote_line
 from saleor_license_plugin.licensing.ports import Catalog, Principal
@@ -60,6 +60,7 @@ class LineInput:
     quantity: int = 1
     maintenance_years: int = 0
     add_on: str | None = None  # optional check that the variant is this add-on
+    auto_renew: bool = False  # renew this license automatically on the saved card
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class LineIntent:
     deployment_id: str | None = None
     years: int = 1
     maintenance_years: int = 0
+    auto_renew: bool = False
 
     @property
     def line_action(self) -> LineAction:
@@ -168,6 +170,22 @@ def _check_deployment(
             )
 
 
+def _check_renewable(priced: PricedLine, line: LineInput, license: License | None) -> None:
+    """Auto-renew needs something that expires: an annual term, or maintenance."""
+    terms = priced.item.terms
+    annual = isinstance(terms, EditionTerms) and terms.term is Term.ANNUAL
+    if license is not None:
+        expires = bool(license.term_expires_at or license.maintenance_expires_at)
+    else:
+        expires = line.maintenance_years > 0
+    if not (annual or expires):
+        raise LicenseError(
+            LicenseErrorCode.INVALID,
+            "Auto-renew needs an annual license or maintenance.",
+            "autoRenew",
+        )
+
+
 def prepare_line(
     line: LineInput,
     buyer: Principal,
@@ -212,6 +230,8 @@ def prepare_line(
     if line.action is LineAction.NEW and not isinstance(priced.item.terms, EditionTerms):
         raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.", "variantId")
     _check_deployment(priced, license, deployment)
+    if line.auto_renew:
+        _check_renewable(priced, line, license)
     intent = LineIntent(
         action=line.action.value,
         variant_id=priced.item.variant_id,
@@ -225,6 +245,7 @@ def prepare_line(
         deployment_id=deployment.public_id if deployment else None,
         years=line.years,
         maintenance_years=line.maintenance_years,
+        auto_renew=line.auto_renew,
     )
     return intent, priced
 

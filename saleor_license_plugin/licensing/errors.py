@@ -45,6 +45,7 @@ class LicenseErrorCode(StrEnum):
     # renewals
     LINK_EXPIRED = "LINK_EXPIRED"
     NOTHING_TO_RENEW = "NOTHING_TO_RENEW"
+    AUTO_RENEW_NEEDS_CARD = "AUTO_RENEW_NEEDS_CARD"  # a card saved for off-session payments
     # idempotency
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     # access

@@ -53,6 +53,7 @@ class Action:
     DEPLOYMENT_BOUND = "deployment_bound"
     ACTIVATED = "activated"
     DEACTIVATED = "deactivated"
+    AUTO_RENEW_SET = "auto_renew_set"
 
 
 # The states from which each change may start. Quotes (offers.py) consult the same table.
@@ -67,6 +68,7 @@ ALLOWED_STATES: dict[str, tuple[str, ...]] = {
     Action.PAID: (S.PENDING_PAYMENT,),
     Action.EXPIRED: (S.ACTIVE,),
     Action.DEPLOYMENT_BOUND: (S.ACTIVE, S.PENDING_PAYMENT),
+    Action.AUTO_RENEW_SET: (S.ACTIVE, S.PENDING_PAYMENT, S.EXPIRED, S.SUSPENDED),
 }
 
 
@@ -508,6 +510,33 @@ def expire_license(license_id: int, *, now: datetime | None = None) -> License:
         mutate,
         now=now,
     )
+
+
+def set_auto_renew(
+    license_id: int,
+    *,
+    enabled: bool,
+    gateway: str | None = None,
+    channel: str | None = None,
+    **how: Unpack[ChangeOptions],
+) -> License:
+    """Turn auto-renew on (naming the gateway holding the saved card and the channel the
+    renewal order is placed in; kept from the first purchase when not given) or off."""
+
+    def mutate(license: License, now: datetime) -> None:
+        if enabled:
+            license.auto_renew_gateway = gateway or license.auto_renew_gateway
+            license.auto_renew_channel = channel or license.auto_renew_channel
+            if not license.auto_renew_gateway:
+                raise LicenseError(
+                    LicenseErrorCode.AUTO_RENEW_NEEDS_CARD,
+                    "Auto-renew needs a card saved when the license was paid for.",
+                    "enabled",
+                )
+        license.auto_renew = enabled
+
+    note = "auto-renew on" if enabled else "auto-renew off"
+    return _change(license_id, Action.AUTO_RENEW_SET, mutate, note=note, bump_revision=False, **how)
 
 
 # --- deployments -------------------------------------------------------------------------

@@ -5,10 +5,12 @@
 - ``holds``: changes to a license that an unpaid order holds;
 - ``outbox``: messages and side effects performed exactly once;
 - ``reminders``: renewal reminders sent, customers' opt-outs;
+- ``autorenew``: automatic renewals, one per license and period;
 - ``payments``: what the payment gateways record to act exactly once (processed
   notifications, refund attempts).
 """
 
+from saleor_license_plugin.models.autorenew import AutoRenewal, RenewalStatus
 from saleor_license_plugin.models.holds import HoldState, PendingChange
 from saleor_license_plugin.models.licenses import (
     Activation,
@@ -34,6 +36,7 @@ __all__ = [
     "Activation",
     "AppendOnlyError",
     "AppendOnlyQuerySet",
+    "AutoRenewal",
     "CustomerPreference",
     "Deployment",
     "HoldState",
@@ -48,6 +51,7 @@ __all__ = [
     "RefundAttempt",
     "RefundAttemptStatus",
     "ReminderClaim",
+    "RenewalStatus",
     "SigningKey",
     "new_deployment_id",
 ]

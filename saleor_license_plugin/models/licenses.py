@@ -86,6 +86,11 @@ class License(models.Model):
     origin_order_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
     origin_order_line_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
     currency = models.CharField(max_length=3, blank=True, default="")
+    # Auto-renew: renewed before it expires on the card saved with the gateway that took the
+    # first payment, in that channel (see fulfillment/autorenew.py).
+    auto_renew = models.BooleanField(default=False, db_index=True)
+    auto_renew_gateway = models.CharField(max_length=128, blank=True, default="")
+    auto_renew_channel = models.CharField(max_length=128, blank=True, default="")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -122,6 +127,7 @@ class License(models.Model):
             "maintenance_expires_at": _iso(self.maintenance_expires_at),
             "deployment": self.deployment.public_id if self.deployment else None,
             "revision": self.revision,
+            "auto_renew": self.auto_renew,
         }
 
 

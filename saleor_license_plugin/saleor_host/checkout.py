@@ -153,6 +153,8 @@ def guard_completion(
                 errors.append(checkout_error(exc))
         if not errors:
             errors += _hold_changes(changes, checkout_info.checkout, catalog, now)
+        if not errors:
+            errors += _auto_renew_needs_a_saved_card(changes, checkout_info.checkout)
     if errors:
         raise ValidationError({"lines": errors})
 
@@ -173,6 +175,34 @@ def _hold_changes(
         except LicenseError as exc:
             errors.append(checkout_error(exc, [line_gid]))
     return errors
+
+
+AUTO_RENEW_GATEWAYS = ("saleor_license_plugin.payments.stripe",)
+
+
+def _auto_renew_needs_a_saved_card(
+    changes: list[tuple[LineIntent, str]], checkout: Any
+) -> list[ValidationError]:
+    """Lines asking for auto-renew need a card saved for off-session payments: the checkout's
+    payment must be with the Stripe license gateway and store the card (storePaymentMethod:
+    OFF_SESSION). Other gateways cannot charge later, so they are refused, coded."""
+    asking = [line_gid for intent, line_gid in changes if intent.auto_renew]
+    if not asking:
+        return []
+    payment = checkout.payments.filter(is_active=True).order_by("-pk").first()
+    if (
+        payment is not None
+        and payment.gateway in AUTO_RENEW_GATEWAYS
+        and payment.store_payment_method == "off_session"
+    ):
+        return []
+    refusal = LicenseError(
+        LicenseErrorCode.AUTO_RENEW_NEEDS_CARD,
+        "Auto-renew needs a card payment (Stripe) that saves the card: "
+        "storePaymentMethod OFF_SESSION.",
+        "lines",
+    )
+    return [checkout_error(refusal, asking)]
 
 
 def checkout_metadata(checkout: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from saleor.order import OrderChargeStatus, OrderStatus
 from saleor.order.models import Order, OrderLine
@@ -15,14 +16,17 @@ from saleor.payment import ChargeStatus, TransactionKind
 from saleor.payment.models import Payment
 
 from saleor_license_plugin import conf
+from saleor_license_plugin.fulfillment.autorenew import ChargeResult, RenewalRequest
 from saleor_license_plugin.fulfillment.reconcile import PaidOrder, WithdrawnOrder
 from saleor_license_plugin.licensing.checkout_lines import (
     INTENT_KEY,
     RESULT_KEY,
+    LineInput,
     LineIntent,
     end_customer_from,
 )
 from saleor_license_plugin.licensing.errors import LicenseError
+from saleor_license_plugin.models import License
 from saleor_license_plugin.saleor_host.auth import user_global_id
 
 logger = logging.getLogger(__name__)
@@ -76,7 +80,18 @@ def order_payload(
         "paid": paid,
         "grace_days": grace_days,
         "end_customer": end_customer,
+        "payment_gateway": _saved_card_gateway(order),
+        "channel": order.channel.slug if order.channel_id else "",
     }
+
+
+def _saved_card_gateway(order: Order) -> str:
+    """The gateway of the order's payment when it saved the card for off-session use (what
+    auto-renew charges later); empty otherwise."""
+    payment = order.get_last_payment()
+    if payment is None or payment.store_payment_method != "off_session":
+        return ""
+    return str(payment.gateway)
 
 
 class SaleorTaskHost:
@@ -139,6 +154,105 @@ class SaleorTaskHost:
         payment_refunded_event(order=order, user=None, app=None, amount=amount, payment=payment)
         order.fulfillments.create(status=FulfillmentStatus.REFUNDED, total_refund_amount=amount)
 
+    def charge_renewal(self, request: RenewalRequest) -> ChargeResult:
+        """Place the renewal as a checkout of the customer's with one-year renewal lines, and
+        complete it with the card saved at the first purchase, off-session: Saleor's own
+        completion creates the paid order and its hooks extend the licenses. Resuming an
+        attempt reuses its checkout, so its payment, so Stripe's idempotency key."""
+        from saleor.account.models import User
+        from saleor.channel.models import Channel
+        from saleor.checkout.calculations import calculate_checkout_total_with_gift_cards
+        from saleor.checkout.complete_checkout import complete_checkout
+        from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
+        from saleor.checkout.models import Checkout
+        from saleor.checkout.utils import get_or_create_checkout_metadata
+        from saleor.payment import PaymentError as SaleorPaymentError
+        from saleor.payment.utils import create_payment, fetch_customer_id
+        from saleor.plugins.manager import get_plugins_manager
+
+        from saleor_license_plugin.saleor_host.auth import decode_global_id, principal_for_user
+        from saleor_license_plugin.saleor_host.checkout import add_license_lines
+
+        user_pk = decode_global_id(request.owner_id, "User")
+        user = User.objects.filter(pk=user_pk, is_active=True).first() if user_pk else None
+        channel = Channel.objects.filter(slug=request.channel, is_active=True).first()
+        if user is None or channel is None:
+            return ChargeResult("declined", message="customer or channel gone")
+        manager = get_plugins_manager(allow_replica=False)
+        license_plugin = manager.get_plugin(LICENSE_PLUGIN_ID)
+        gateway = manager.get_plugin(request.gateway, channel_slug=channel.slug)
+        customer_id = fetch_customer_id(user, request.gateway)
+        cards = gateway.saved_cards(customer_id) if gateway and customer_id else []
+        if license_plugin is None or not cards:
+            return ChargeResult("declined", message="no saved card")
+        marker = {RENEWAL_MARKER: request.reference}
+        checkout = Checkout.objects.filter(
+            user=user, metadata_storage__private_metadata__contains=marker
+        ).first()
+        if checkout is None:
+            checkout = Checkout.objects.create(
+                user=user,
+                email=user.email,
+                channel=channel,
+                currency=channel.currency_code,
+                country=channel.default_country,
+                billing_address=(
+                    user.default_billing_address.get_copy()
+                    if user.default_billing_address
+                    else None
+                ),
+            )
+            metadata = get_or_create_checkout_metadata(checkout)
+            metadata.store_value_in_private_metadata(marker)
+            metadata.save(update_fields=["private_metadata"])
+            licenses = License.objects.in_bulk([item.license_id for item in request.items])
+            lines = [
+                LineInput(
+                    variant_id=item.variant_id,
+                    action=item.kind.line_action,
+                    license_key=licenses[item.license_id].display_key(),
+                    years=1,
+                )
+                for item in request.items
+                if item.license_id in licenses
+            ]
+            add_license_lines(
+                checkout,
+                principal_for_user(user),
+                lines,
+                settings=license_plugin.license_settings(),
+                catalog=license_plugin.catalog_for(channel),
+                client_ip="auto-renew",
+            )
+        lines_info, _ = fetch_checkout_lines(checkout)
+        checkout_info = fetch_checkout_info(checkout, lines_info, manager)
+        if not checkout.payments.filter(is_active=True).exists():
+            total = calculate_checkout_total_with_gift_cards(manager, checkout_info, lines_info)
+            create_payment(
+                gateway=request.gateway,
+                total=total.gross.amount,
+                currency=total.gross.currency,
+                email=user.email,
+                checkout=checkout,
+            )
+        try:
+            order, action_required, _ = complete_checkout(
+                manager=manager,
+                checkout_info=checkout_info,
+                lines=lines_info,
+                payment_data={"payment_method_id": cards[0], "off_session": True},
+                store_source=False,
+                user=user,
+                app=None,
+            )
+        except (ValidationError, SaleorPaymentError) as exc:
+            return ChargeResult("declined", message=str(exc)[:200])
+        if order is not None:
+            return ChargeResult("paid", order_id=str(order.pk))
+        if action_required:
+            return ChargeResult("action_required", message="the card needs the customer")
+        return ChargeResult("declined", message="no order")
+
     def note_on_order(self, order_id: str, text: str) -> None:
         from saleor.order.events import order_note_added_event
 
@@ -147,6 +261,7 @@ class SaleorTaskHost:
 
 
 LICENSE_PLUGIN_ID = "saleor_license_plugin"
+RENEWAL_MARKER = "saleor_license_plugin.auto_renew"  # checkout private metadata: the attempt
 
 
 def _plugin_settings() -> conf.LicenseSettings:

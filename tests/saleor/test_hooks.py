@@ -20,7 +20,13 @@ PLUGINS = [
     OfflineLicenseGatewayPlugin,
 ]
 # Our own public methods that are not Saleor hooks.
-HELPERS = {"license_settings", "catalog_for", "handle_notification", "notification_answer"}
+HELPERS = {
+    "license_settings",
+    "catalog_for",
+    "handle_notification",
+    "notification_answer",
+    "saved_cards",
+}
 # What the product cannot work without: if one goes, the README's version claim goes too.
 RELIED_ON = {
     LicensePlugin: {

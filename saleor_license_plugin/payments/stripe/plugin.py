@@ -230,6 +230,13 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
             error=None if cancelled else "Stripe did not cancel.",
         )
 
+    def saved_cards(self, customer_id: str) -> list[str]:
+        """The customer's cards saved for off-session payments (auto-renew charges the first)."""
+        try:
+            return [card.id for card in stripe_api.list_saved_cards(self.stripe, customer_id)]
+        except PaymentError:
+            return []
+
     def list_payment_sources(self, customer_id: str, previous_value: Any) -> Any:
         if not self.active:
             return previous_value
