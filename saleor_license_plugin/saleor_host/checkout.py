@@ -229,10 +229,9 @@ class SaleorCheckoutHost:
         self.catalog_for = catalog_for  # channel -> Catalog
         self.channel = channel  # where new checkouts are created (the request's channel)
 
-    def add_license_lines(
-        self, checkout_id: str, principal: Principal, lines: list[LineInput], *, client_ip: str
+    def _add(
+        self, checkout: Checkout, principal: Principal, lines: list[LineInput], client_ip: str
     ) -> tuple[str, list[AddedLine]]:
-        checkout = buyer_checkout(checkout_id, principal)
         added = add_license_lines(
             checkout,
             principal,
@@ -246,6 +245,11 @@ class SaleorCheckoutHost:
             for line, priced in added
         ]
 
+    def add_license_lines(
+        self, checkout_id: str, principal: Principal, lines: list[LineInput], *, client_ip: str
+    ) -> tuple[str, list[AddedLine]]:
+        return self._add(buyer_checkout(checkout_id, principal), principal, lines, client_ip)
+
     def create_checkout(
         self, principal: Principal, lines: list[LineInput], *, client_ip: str
     ) -> tuple[str, list[AddedLine]]:
@@ -258,22 +262,17 @@ class SaleorCheckoutHost:
         if user is None or self.channel is None:
             raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such customer.", "token")
         with transaction.atomic():
-            checkout = Checkout.objects.create(
-                user=user,
-                email=user.email,
-                channel=self.channel,
-                currency=self.channel.currency_code,
-                country=self.channel.default_country,
-            )
-            added = add_license_lines(
-                checkout,
-                principal,
-                lines,
-                settings=self.settings,
-                catalog=self.catalog_for(self.channel),
-                client_ip=client_ip,
-            )
-        return graphene.Node.to_global_id("Checkout", checkout.pk), [
-            AddedLine(graphene.Node.to_global_id("CheckoutLine", line.pk), line.quantity, priced)
-            for line, priced in added
-        ]
+            return self._add(new_checkout(user, self.channel), principal, lines, client_ip)
+
+
+def new_checkout(user: Any, channel: Any) -> Checkout:
+    """An empty checkout of the customer's in ``channel``, billed to their default address."""
+    address = user.default_billing_address
+    return Checkout.objects.create(
+        user=user,
+        email=user.email,
+        channel=channel,
+        currency=channel.currency_code,
+        country=channel.default_country,
+        billing_address=address.get_copy() if address else None,
+    )

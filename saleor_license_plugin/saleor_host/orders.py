@@ -171,7 +171,7 @@ class SaleorTaskHost:
         from saleor.plugins.manager import get_plugins_manager
 
         from saleor_license_plugin.saleor_host.auth import decode_global_id, principal_for_user
-        from saleor_license_plugin.saleor_host.checkout import add_license_lines
+        from saleor_license_plugin.saleor_host.checkout import add_license_lines, new_checkout
 
         user_pk = decode_global_id(request.owner_id, "User")
         user = User.objects.filter(pk=user_pk, is_active=True).first() if user_pk else None
@@ -190,18 +190,7 @@ class SaleorTaskHost:
             user=user, metadata_storage__private_metadata__contains=marker
         ).first()
         if checkout is None:
-            checkout = Checkout.objects.create(
-                user=user,
-                email=user.email,
-                channel=channel,
-                currency=channel.currency_code,
-                country=channel.default_country,
-                billing_address=(
-                    user.default_billing_address.get_copy()
-                    if user.default_billing_address
-                    else None
-                ),
-            )
+            checkout = new_checkout(user, channel)
             metadata = get_or_create_checkout_metadata(checkout)
             metadata.store_value_in_private_metadata(marker)
             metadata.save(update_fields=["private_metadata"])

@@ -117,3 +117,26 @@ def test_auto_renew_without_a_saved_card_is_refused_at_checkout_complete(
     assert result["order"] is None
     codes = [error["message"].split(":")[0] for error in result["errors"]]
     assert codes == ["AUTO_RENEW_NEEDS_CARD"], json.dumps(result)
+
+
+RENEW = """mutation($token: String!) { renewalCheckoutCreate(token: $token) {
+  checkoutId lines { quote { action } } errors { field code message } } }"""
+
+
+def test_a_reminders_renewal_link_becomes_a_checkout_that_completes(
+    license_plugin, license_products, plugin_api, user_api_client, customer_user
+):
+    from saleor_license_plugin.licensing.renewals import ExpiryKind, make_link_token
+
+    from flows import pay_and_complete
+
+    license = own_license(customer_user, license_products["cloud-8"])
+    before = license.term_expires_at
+    token = make_link_token(gid("User", customer_user.pk), [(license.pk, ExpiryKind.TERM)])
+    created = plugin_api.post(RENEW, {"token": token})["renewalCheckoutCreate"]
+    assert created["errors"] == [], created
+    assert [line["quote"]["action"] for line in created["lines"]] == ["RENEW_LICENSE"]
+    result = pay_and_complete(user_api_client, created["checkoutId"])
+    assert result["errors"] == [] and result["order"]["chargeStatus"] == "FULL", result
+    license.refresh_from_db()
+    assert license.term_expires_at.year == before.year + 1
