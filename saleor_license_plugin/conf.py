@@ -63,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     # days (then give up: the license expires as usual).
     "AUTO_RENEW_LEAD_DAYS": 7,
     "AUTO_RENEW_RETRY_DAYS": [1, 3, 7],
+    # Subscriptions: usage reports for a period are accepted this many days after it ends.
+    "USAGE_LATE_DAYS": 3,
     # "off": anonymous verifyLicenseKey callers get PERMISSION_DENIED; "minimal": status and
     # expiries only (no owner, deployment or offers).
     "ANONYMOUS_VERIFICATION": "off",
@@ -114,6 +116,7 @@ class LicenseSettings:
     public_api_url: str = ""
     auto_renew_lead_days: int = 7
     auto_renew_retry_days: tuple[int, ...] = (1, 3, 7)
+    usage_late_days: int = 3
     anonymous_verification: str = "off"
     rate_limits: Mapping[str, str | None] = field(default_factory=lambda: DEFAULT_RATE_LIMITS)
     rate_limit_cache: str = "default"
@@ -191,6 +194,7 @@ def from_django_settings() -> LicenseSettings:
         public_api_url=str(raw["PUBLIC_API_URL"] or ""),
         auto_renew_lead_days=int(raw["AUTO_RENEW_LEAD_DAYS"]),
         auto_renew_retry_days=tuple(int(days) for days in raw["AUTO_RENEW_RETRY_DAYS"]),
+        usage_late_days=int(raw["USAGE_LATE_DAYS"]),
         anonymous_verification=str(raw["ANONYMOUS_VERIFICATION"] or "off"),
         rate_limits={**DEFAULT_RATE_LIMITS, **(raw["RATE_LIMITS"] or {})},
         rate_limit_cache=str(raw["RATE_LIMIT_CACHE"]),

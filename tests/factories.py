@@ -47,6 +47,29 @@ ROWS = [
         },
     },
     {"id": "tshirt", "name": "T-shirt", "price": "20", "currency": "EUR", "metadata": {}},
+    *(
+        {
+            "id": vid,
+            "name": f"Cloud PBX {period}",
+            "price": price,
+            "currency": "EUR",
+            "metadata": {
+                "license.kind": "plan",
+                "license.plan": "Cloud PBX",
+                "license.plan_period": period,
+                "license.per_user_price": "2.50",
+                "license.included_users": "10",
+                "license.user_cap": "100",
+                "license.data_locations": "eu-west, us-east",
+                "license.free_first_period": free,
+            },
+        }
+        for vid, period, price, free in (
+            ("plan-m", "monthly", "30", "false"),
+            ("plan-y", "yearly", "300", "false"),
+            ("plan-free", "monthly", "30", "true"),
+        )
+    ),
 ]
 CATALOG = StaticCatalog.from_dicts(ROWS)
 METADATA = {row["id"]: row["metadata"] for row in ROWS}

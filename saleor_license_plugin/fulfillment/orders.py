@@ -18,8 +18,8 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from saleor_license_plugin.licensing import access, holds, lifecycle
-from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, parse_terms
+from saleor_license_plugin.licensing import access, holds, lifecycle, subscriptions
+from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, PlanTerms, parse_terms
 from saleor_license_plugin.licensing.checkout_lines import LineIntent
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.lifecycle import Action, OrderLineRef, Owner
@@ -156,7 +156,22 @@ def _apply_line(
         _auto_renew(order, ref, intent, result, now)
         return
     if not order.paid:
-        return  # changes to existing licenses wait for the money
+        return  # changes to existing licenses, and subscriptions, wait for the money
+    if action is LineAction.SUBSCRIBE:
+        if not isinstance(terms, PlanTerms):
+            raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not a plan.")
+        subscription = subscriptions.start(
+            terms=terms,
+            details=subscriptions.clean_details_again(terms, intent.details or {}, ref),
+            owner=Owner(order.buyer_id, order.email, end_customer=order.end_customer),
+            plan_variant=intent.variant_id,
+            order_line=ref,
+            currency=order.currency,
+            actor=actor,
+            now=now,
+        )
+        result.licenses.append(subscription.license_id)
+        return
     license_id = int(intent.license_id or 0)
     if action is LineAction.UPGRADE:
         if not isinstance(terms, EditionTerms):

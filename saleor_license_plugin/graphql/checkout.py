@@ -14,6 +14,7 @@ import graphene
 
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import BaseMutation, permission_denied, text
+from saleor_license_plugin.graphql.subscriptions import SubscriptionLineInput, line_details
 from saleor_license_plugin.graphql.types import LicenseActionEnum, LicenseQuote, quote_value
 from saleor_license_plugin.licensing.checkout_lines import LineInput
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
@@ -31,6 +32,9 @@ class CheckoutLicenseLineInput(graphene.InputObjectType):
     quantity = graphene.Int(description="NEW: licenses; EXPANSION: add-on units (default 1).")
     maintenance_years = graphene.Int(description="NEW: years of maintenance (default 0).")
     add_on = graphene.String(description="EXPANSION: the add-on code, checked against the variant.")
+    subscription = graphene.InputField(
+        lambda: SubscriptionLineInput, description="SUBSCRIBE: the plan's order details."
+    )
     auto_renew = graphene.Boolean(
         description="Renew this license automatically before it expires, on the card this "
         "checkout is paid with (Stripe, saved for off-session payments)."
@@ -83,6 +87,7 @@ class CheckoutLicenseLinesAdd(BaseMutation):
                 maintenance_years=_count(line.get("maintenance_years"), 0),
                 add_on=text(line.get("add_on"), "addOn", maximum=64) or None,
                 auto_renew=bool(line.get("auto_renew")),
+                subscription=line_details(line.get("subscription")),
             )
             for line in lines
         ]

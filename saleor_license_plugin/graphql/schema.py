@@ -17,6 +17,11 @@ from saleor_license_plugin.graphql.renewals import (
     RenewalCheckoutCreate,
     resolve_license_reminder_preference,
 )
+from saleor_license_plugin.graphql.subscriptions import (
+    SubscriptionCountableConnection,
+    SubscriptionUsageReport,
+    resolve_subscriptions,
+)
 
 
 class AllQueries(Query):
@@ -25,6 +30,14 @@ class AllQueries(Query):
         required=True,
         description="Your renewal reminder choice (signed-in customers).",
         resolver=resolve_license_reminder_preference,
+    )
+
+    subscriptions = graphene.Field(
+        SubscriptionCountableConnection,
+        first=graphene.Int(),
+        after=graphene.String(),
+        description="Your cloud/SaaS subscriptions (and your customers'); staff see all.",
+        resolver=resolve_subscriptions,
     )
 
     class Meta:
@@ -36,6 +49,7 @@ class AllMutations(Mutation):
     renewal_checkout_create = RenewalCheckoutCreate.Field()
     license_reminders_set = LicenseRemindersSet.Field()
     license_auto_renew_set = LicenseAutoRenewSet.Field()
+    subscription_usage_report = SubscriptionUsageReport.Field()
 
     class Meta:
         name = "Mutation"

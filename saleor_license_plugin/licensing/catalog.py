@@ -55,6 +55,38 @@ class EditionTerms:
         return self.renewal_price if self.renewal_price is not None else variant_price
 
 
+class PlanPeriod(StrEnum):
+    MONTHLY = "monthly"
+    YEARLY = "yearly"
+
+
+class PaymentMode(StrEnum):
+    PREPAID = "prepaid"  # the plan price for each period in advance, whatever the user count
+    POSTPAID = "postpaid"  # at each period's end: the per-user price x the period's peak users
+
+
+class InstanceType(StrEnum):
+    CLOUD = "cloud"
+    SAAS = "saas"
+
+
+@dataclass(frozen=True)
+class PlanTerms:
+    """A cloud or SaaS subscription plan (seed 004): the variant price is the pre-paid price
+    of one period; ``per_user_price`` is what a post-paid period costs per peak user."""
+
+    plan: str
+    period: PlanPeriod = PlanPeriod.MONTHLY
+    modes: tuple[PaymentMode, ...] = (PaymentMode.PREPAID, PaymentMode.POSTPAID)
+    instance_type: InstanceType = InstanceType.CLOUD
+    included_users: int = 0
+    per_user_price: Decimal | None = None
+    user_cap: int | None = None
+    data_locations: tuple[str, ...] = ()
+    free_first_period: bool = False  # postponed billing: the first period is free
+    requires_deployment: bool = False
+
+
 @dataclass(frozen=True)
 class AddOnTerms:
     code: str
@@ -66,7 +98,7 @@ class AddOnTerms:
 
 def parse_terms(
     product_metadata: Mapping[str, str] | None, variant_metadata: Mapping[str, str] | None = None
-) -> EditionTerms | AddOnTerms | None:
+) -> EditionTerms | AddOnTerms | PlanTerms | None:
     """Terms of a product/variant, ``None`` for an ordinary product, :class:`CatalogError` if the
     merchant's metadata is inconsistent (naming the key)."""
     meta = {**(product_metadata or {}), **(variant_metadata or {})}
@@ -95,7 +127,32 @@ def parse_terms(
             max_quantity=_int(meta, "add_on_max_quantity", 1000, minimum=1) or 1000,
             requires_deployment=_bool(meta, "requires_deployment"),
         )
-    raise CatalogError(f"{PREFIX}kind must be 'edition' or 'add_on'.", field=PREFIX + "kind")
+    if kind == "plan":
+        modes = _list(meta, "plan_modes") or ["prepaid", "postpaid"]
+        try:
+            parsed_modes = tuple(PaymentMode(mode) for mode in modes)
+        except ValueError:
+            raise CatalogError(
+                f"{PREFIX}plan_modes lists prepaid and/or postpaid.", field=PREFIX + "plan_modes"
+            ) from None
+        return PlanTerms(
+            plan=_required(meta, "plan"),
+            period=_enum(meta, "plan_period", PlanPeriod, PlanPeriod.MONTHLY),
+            modes=parsed_modes,
+            instance_type=_enum(meta, "instance_type", InstanceType, InstanceType.CLOUD),
+            included_users=_int(meta, "included_users", 0, minimum=0) or 0,
+            per_user_price=_decimal(meta, "per_user_price"),
+            user_cap=_int(meta, "user_cap", None, minimum=1),
+            data_locations=tuple(_list(meta, "data_locations")),
+            free_first_period=_bool(meta, "free_first_period"),
+        )
+    raise CatalogError(
+        f"{PREFIX}kind must be 'edition', 'add_on' or 'plan'.", field=PREFIX + "kind"
+    )
+
+
+def _list(meta: Mapping[str, str], name: str) -> list[str]:
+    return [part.strip() for part in str(meta.get(PREFIX + name) or "").split(",") if part.strip()]
 
 
 def _required(meta: Mapping[str, str], name: str) -> str:

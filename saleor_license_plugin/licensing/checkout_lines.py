@@ -61,6 +61,7 @@ class LineInput:
     maintenance_years: int = 0
     add_on: str | None = None  # optional check that the variant is this add-on
     auto_renew: bool = False  # renew this license automatically on the saved card
+    subscription: Mapping[str, Any] | None = None  # SUBSCRIBE: mode, domain, customer, ...
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class LineIntent:
     years: int = 1
     maintenance_years: int = 0
     auto_renew: bool = False
+    details: dict[str, Any] | None = None  # SUBSCRIBE: the checked subscription details
 
     @property
     def line_action(self) -> LineAction:
@@ -170,6 +172,21 @@ def _check_deployment(
             )
 
 
+def _subscription_details(line: LineInput, catalog: Catalog) -> Any:
+    """SUBSCRIBE lines: the checked details (``licensing.subscriptions``); None otherwise."""
+    if line.action is not LineAction.SUBSCRIBE:
+        return None
+    from saleor_license_plugin.licensing import subscriptions
+    from saleor_license_plugin.licensing.catalog import PlanTerms
+
+    item = catalog.get(line.variant_id)
+    if item is None or not isinstance(item.terms, PlanTerms):
+        raise LicenseError(
+            LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "This product is not a plan.", "variantId"
+        )
+    return subscriptions.clean_details(item.terms, line.subscription)
+
+
 def _check_renewable(priced: PricedLine, line: LineInput, license: License | None) -> None:
     """Auto-renew needs something that expires: an annual term, or maintenance."""
     terms = priced.item.terms
@@ -204,10 +221,11 @@ def prepare_line(
         )
     license = (
         None
-        if line.action is LineAction.NEW
+        if line.action in (LineAction.NEW, LineAction.SUBSCRIBE)
         else _buyer_license(line.license_key, buyer, client_ip)
     )
     deployment = _buyer_deployment(line.deployment_id, buyer)
+    details = _subscription_details(line, catalog)
     request = LineRequest(
         action=line.action,
         variant_id=line.variant_id,
@@ -215,6 +233,7 @@ def prepare_line(
         years=line.years,
         quantity=line.quantity,
         maintenance_years=line.maintenance_years,
+        mode=details.mode.value if details else "prepaid",
     )
     if line.action in (LineAction.RENEW_LICENSE, LineAction.RENEW_MAINTENANCE):
         # The line's variant must be the license's own edition: that is what is renewed.
@@ -230,7 +249,7 @@ def prepare_line(
     if line.action is LineAction.NEW and not isinstance(priced.item.terms, EditionTerms):
         raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.", "variantId")
     _check_deployment(priced, license, deployment)
-    if line.auto_renew:
+    if line.auto_renew and line.action is not LineAction.SUBSCRIBE:  # plans renew by mode
         _check_renewable(priced, line, license)
     intent = LineIntent(
         action=line.action.value,
@@ -246,6 +265,7 @@ def prepare_line(
         years=line.years,
         maintenance_years=line.maintenance_years,
         auto_renew=line.auto_renew,
+        details=details.to_dict() if details else None,
     )
     return intent, priced
 
@@ -309,6 +329,11 @@ def revalidate_line(
                 "licenseKey",
             )
     deployment = _buyer_deployment(intent.deployment_id, buyer)
+    if intent.line_action is LineAction.SUBSCRIBE:
+        # The domain may have been taken since the line was added.
+        _subscription_details(
+            LineInput(intent.variant_id, LineAction.SUBSCRIBE, subscription=intent.details), catalog
+        )
     request = LineRequest(
         action=intent.line_action,
         variant_id=intent.variant_id,
@@ -316,6 +341,7 @@ def revalidate_line(
         years=intent.years,
         quantity=intent.quantity,
         maintenance_years=intent.maintenance_years,
+        mode=(intent.details or {}).get("mode", "prepaid"),
     )
     # Priced as at the quote: a catalog price change since then makes the quote stale.
     priced = quote_line(request, catalog, quoted_at, conf)

@@ -46,6 +46,9 @@ class LicenseErrorCode(StrEnum):
     LINK_EXPIRED = "LINK_EXPIRED"
     NOTHING_TO_RENEW = "NOTHING_TO_RENEW"
     AUTO_RENEW_NEEDS_CARD = "AUTO_RENEW_NEEDS_CARD"  # a card saved for off-session payments
+    # subscriptions
+    DOMAIN_TAKEN = "DOMAIN_TAKEN"
+    PERIOD_CLOSED = "PERIOD_CLOSED"
     # idempotency
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     # access

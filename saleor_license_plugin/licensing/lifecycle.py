@@ -184,6 +184,7 @@ def issue_license(
     request_digest: str = "",
     actor: str = "system",
     now: datetime | None = None,
+    term_expires_at: datetime | None = None,  # overrides the term (a subscription's period)
 ) -> Issued:
     """A new license with a new key. For a paid order line the key is ``<line>:issue:<unit>``,
     so each unit of a quantity-N line issues exactly once, however often this runs."""
@@ -209,6 +210,8 @@ def issue_license(
         term_expires = add_years(now, check_years(term_years, _bounds(), "years"))
     else:
         term_expires = None
+    if term_expires_at is not None:
+        term_expires = term_expires_at
 
     def create() -> Issued:
         canonical = keys.generate()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from saleor_license_plugin.conf import LicenseSettings, get_settings
-from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms
+from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, PlanTerms
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.lifecycle import ALLOWED_STATES, Action, ensure_allowed
 from saleor_license_plugin.licensing.ports import Catalog, CatalogItem
@@ -27,6 +27,7 @@ from saleor_license_plugin.licensing.pricing import (
     quote_new,
     quote_renew_license,
     quote_renew_maintenance,
+    quote_subscribe,
     quote_upgrade,
 )
 from saleor_license_plugin.models import License
@@ -47,6 +48,7 @@ class LineRequest:
     years: int = 1  # renewals
     quantity: int = 1  # new, expansion
     maintenance_years: int = 0  # new
+    mode: str = "prepaid"  # subscribe: prepaid or postpaid
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,14 @@ def quote_line(
     """Price a line, or raise the LicenseError that says why it cannot be bought."""
     conf = conf or get_settings()
     bounds = YearBounds(conf.min_years, conf.max_years)
+    if request.action is LineAction.SUBSCRIBE:
+        item = _item(catalog, request.variant_id)
+        if not isinstance(item.terms, PlanTerms):
+            raise LicenseError(
+                LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "This product is not a plan.", "variantId"
+            )
+        quote = quote_subscribe(item.terms, item.price, request.mode)
+        return PricedLine(request, item, quote)
     if request.action is LineAction.NEW:
         item = _item(catalog, request.variant_id)
         quote = quote_new(

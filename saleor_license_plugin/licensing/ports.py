@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, parse_terms
+from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, PlanTerms, parse_terms
 from saleor_license_plugin.licensing.pricing import Money
 
 MANAGE_ORDERS = "MANAGE_ORDERS"  # Saleor's permission name for staff order handling
@@ -24,7 +24,7 @@ class CatalogItem:
     variant_id: str  # Saleor's global id of the variant (the standalone catalog's own id)
     name: str
     price: Money  # the channel's price
-    terms: EditionTerms | AddOnTerms
+    terms: EditionTerms | AddOnTerms | PlanTerms
     sku: str = ""
 
     @property

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from babel.numbers import get_currency_precision
 
-from saleor_license_plugin.licensing.catalog import AddOnKind, AddOnTerms, EditionTerms
+from saleor_license_plugin.licensing.catalog import AddOnKind, AddOnTerms, EditionTerms, PlanTerms
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 
 YEAR = timedelta(days=365)
@@ -26,6 +26,7 @@ class LineAction(StrEnum):
     RENEW_LICENSE = "renew_license"
     RENEW_MAINTENANCE = "renew_maintenance"
     EXPANSION = "expansion"
+    SUBSCRIBE = "subscribe"
 
 
 def currency_precision(currency: str) -> int:
@@ -204,6 +205,19 @@ def ensure_service_not_active(add_on: AddOnTerms, current: object) -> None:
         raise LicenseError(
             LicenseErrorCode.ADD_ON_ALREADY_ACTIVE, "This service is already active.", "addOn"
         )
+
+
+def quote_subscribe(terms: PlanTerms, price: Money, mode: str) -> Quote:
+    """What a SUBSCRIBE line costs at checkout: pre-paid, the plan price of the first period
+    (nothing when the first period is free); post-paid, nothing now (billed in arrears)."""
+    if mode == "postpaid":
+        label = "Post-paid: billed at the end of each period for the peak users"
+        return _one(LineAction.SUBSCRIBE, price.currency, [(label, Decimal(0))])
+    if terms.free_first_period:
+        label = f"{terms.plan}: first {terms.period.value.removesuffix('ly')} free"
+        return _one(LineAction.SUBSCRIBE, price.currency, [(label, Decimal(0))])
+    label = f"{terms.plan}, first {terms.period.value.removesuffix('ly')}"
+    return _one(LineAction.SUBSCRIBE, price.currency, [(label, price.amount)])
 
 
 def quote_renew_license(terms: EditionTerms, price: Money, years: int, bounds: YearBounds) -> Quote:

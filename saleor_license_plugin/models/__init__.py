@@ -6,6 +6,7 @@
 - ``outbox``: messages and side effects performed exactly once;
 - ``reminders``: renewal reminders sent, customers' opt-outs;
 - ``autorenew``: automatic renewals, one per license and period;
+- ``subscriptions``: cloud/SaaS subscriptions and their daily peak usage;
 - ``payments``: what the payment gateways record to act exactly once (processed
   notifications, refund attempts).
 """
@@ -31,6 +32,11 @@ from saleor_license_plugin.models.payments import (
     RefundAttemptStatus,
 )
 from saleor_license_plugin.models.reminders import CustomerPreference, ReminderClaim
+from saleor_license_plugin.models.subscriptions import (
+    Subscription,
+    SubscriptionStatus,
+    UsageDay,
+)
 
 __all__ = [
     "Activation",
@@ -53,5 +59,8 @@ __all__ = [
     "ReminderClaim",
     "RenewalStatus",
     "SigningKey",
+    "Subscription",
+    "SubscriptionStatus",
+    "UsageDay",
     "new_deployment_id",
 ]

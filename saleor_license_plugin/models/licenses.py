@@ -28,6 +28,7 @@ class LicenseKind(models.TextChoices):
     STANDARD = "standard", "Standard"
     NOT_FOR_RESALE = "nfr", "Not for resale"
     TRIAL = "trial", "Trial"
+    SUBSCRIPTION = "subscription", "Subscription"  # a cloud/SaaS plan's entitlement
 
 
 def new_deployment_id() -> str:

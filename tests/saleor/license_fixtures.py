@@ -135,8 +135,23 @@ def license_products(channel_USD, default_tax_class):
         {"license.kind": "add_on", "license.add_on": "hot_standby", "license.add_on_kind": "flat"},
         default_tax_class,
     )
+    plan = _product(
+        "Cloud PBX",
+        "cloud-pbx",
+        kind,
+        channel_USD,
+        {
+            "license.kind": "plan",
+            "license.plan": "Cloud PBX",
+            "license.plan_period": "monthly",
+            "license.per_user_price": "2.50",
+            "license.data_locations": "eu-west,us-east",
+        },
+        default_tax_class,
+    )
     calls = {"license.capacity": "8"}
     return {
+        "plan": _variant(plan, "CPBX-M", "Monthly", "30", channel_USD),
         "pro-8": _variant(pro, "PRO-8", "8 calls", "400", channel_USD, calls),
         "pro-16": _variant(
             pro, "PRO-16", "16 calls", "700", channel_USD, {"license.capacity": "16"}

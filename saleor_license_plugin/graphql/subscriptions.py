@@ -1,0 +1,151 @@
+"""Subscriptions in the API: the SUBSCRIBE line's input, the portal's list, usage reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+from graphene import relay
+
+from saleor_license_plugin.graphql.context import ApiContext
+from saleor_license_plugin.graphql.core import (
+    BaseMutation,
+    Money,
+    as_graphql_error,
+    context,
+    datetime_cursor,
+    datetime_from_cursor,
+    keyset_page,
+)
+from saleor_license_plugin.graphql.queries import visible_licenses
+from saleor_license_plugin.graphql.types import LicenseType
+from saleor_license_plugin.licensing import subscriptions
+from saleor_license_plugin.licensing.catalog import PlanTerms
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.lookup import license_by_key, not_found
+from saleor_license_plugin.models import Subscription
+
+PaymentModeEnum = graphene.Enum(
+    "SubscriptionPaymentMode", [("PREPAID", "prepaid"), ("POSTPAID", "postpaid")]
+)
+
+
+class SubscriptionLineInput(graphene.InputObjectType):
+    mode = PaymentModeEnum(required=True, description="PREPAID or POSTPAID (peak users).")
+    domain = graphene.String(
+        required=True, description="The instance's domain; fixed once ordered."
+    )
+    data_location = graphene.String(description="One of the plan's data locations.")
+    admin_username = graphene.String(description="The instance administrator (default Admin).")
+    company = graphene.String()
+    contact_name = graphene.String()
+    email = graphene.String()
+    phone = graphene.String()
+    send_credentials_to_customer = graphene.Boolean(
+        description="Send the instance's login to the customer too (the orderer always gets it)."
+    )
+
+
+def line_details(raw: Any) -> dict[str, Any] | None:
+    """The input's details as the domain reads them (snake_case, enums by value)."""
+    if raw is None:
+        return None
+    details = dict(raw)
+    mode = details.get("mode")
+    details["mode"] = getattr(mode, "value", mode)
+    return details
+
+
+class SubscriptionType(graphene.ObjectType):
+    license = graphene.Field(LicenseType, required=True, description="Its entitlement.")
+    plan = graphene.String(required=True)
+    mode = graphene.String(required=True, description="prepaid or postpaid")
+    period = graphene.String(required=True, description="monthly or yearly")
+    instance_type = graphene.String(required=True, description="cloud or saas")
+    status = graphene.String(
+        required=True, description="trialing, active, past_due, suspended or cancelled"
+    )
+    current_period_start = graphene.DateTime(required=True)
+    current_period_end = graphene.DateTime(required=True)
+    data_location = graphene.String(required=True)
+    domain = graphene.String(required=True)
+    admin_username = graphene.String(required=True)
+    company = graphene.String(required=True)
+    peak_users = graphene.Int(required=True, description="The most users so far this period.")
+    next_bill_estimate = graphene.Field(
+        Money, description="What this period's bill is so far (null: the plan left the catalog)."
+    )
+
+    class Meta:
+        name = "Subscription"
+        interfaces = (relay.Node,)
+
+    @staticmethod
+    def resolve_peak_users(root: Subscription, info: Any) -> int:
+        return subscriptions.peak(root, root.current_period_start, root.current_period_end)
+
+    @staticmethod
+    def resolve_next_bill_estimate(root: Subscription, info: Any) -> Any:
+        item = context(info).catalog.get(root.plan_variant)
+        if item is None or not isinstance(item.terms, PlanTerms):
+            return None
+        return subscriptions.estimate(root, item.terms, item.price)
+
+
+class SubscriptionCountableConnection(relay.Connection):
+    total_count = graphene.Int()
+
+    class Meta:
+        node = SubscriptionType
+
+
+def resolve_subscriptions(root: Any, info: Any, first: Any = None, after: Any = None) -> Any:
+    ctx = context(info)
+    try:
+        queryset = Subscription.objects.filter(license__in=visible_licenses(ctx)).select_related(
+            "license"
+        )
+        return keyset_page(
+            SubscriptionCountableConnection,
+            queryset,
+            first=first,
+            after=after,
+            field="created_at",
+            descending=True,
+            to_cursor=datetime_cursor,
+            from_cursor=datetime_from_cursor,
+        )
+    except LicenseError as error:
+        raise as_graphql_error(error) from None
+
+
+class SubscriptionUsageReport(BaseMutation):
+    peak_users = graphene.Int(description="The day's peak after this report.")
+
+    class Arguments:
+        license_key = graphene.String(required=True, description="The subscription's key.")
+        users = graphene.Int(required=True, description="User accounts registered now.")
+        at = graphene.DateTime(description="When they were counted (default now).")
+
+    class Meta:
+        description = (
+            "Report a subscription's user accounts: by the instance with its key, or by the "
+            "merchant's system. The day's peak can only rise; a closed period refuses reports."
+        )
+
+    @classmethod
+    def perform(
+        cls, ctx: ApiContext, license_key: Any = None, users: Any = None, at: Any = None
+    ) -> Any:
+        _, license = license_by_key(
+            license_key, action="activate", client_ip=ctx.client_ip, field="licenseKey"
+        )
+        subscription = (
+            Subscription.objects.filter(license=license).first() if license is not None else None
+        )
+        if subscription is None:
+            raise not_found("licenseKey")
+        if not isinstance(users, int):
+            raise LicenseError(LicenseErrorCode.INVALID, "users must be a number.", "users")
+        row = subscriptions.report_usage(subscription, users, at, now=ctx.now)
+        return cls.success(peak_users=row.peak_users)
