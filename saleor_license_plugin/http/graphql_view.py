@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from contextvars import ContextVar
 from threading import Lock
 from typing import Any
 
@@ -60,6 +61,23 @@ class _DocumentCache:
 
 
 documents = _DocumentCache(CACHE_SIZE)
+
+# graphql-core 2's executor logs every exception a resolver raises, refusals included, with a
+# full traceback at ERROR ("graphql.execution.executor" and ".utils"; Saleor silences both in
+# its LOGGING). While the plugin executes, those records are dropped: format_error logs what
+# was unexpected, once. The host's own API, executing outside this flag, is left alone.
+_executing = ContextVar("saleor_license_graphql_executing", default=False)
+
+
+class _WhileExecuting(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _executing.get()
+
+
+_QUIET = _WhileExecuting()
+for _name in ("graphql.execution.executor", "graphql.execution.utils"):
+    if not any(isinstance(f, _WhileExecuting) for f in logging.getLogger(_name).filters):
+        logging.getLogger(_name).addFilter(_QUIET)
 
 
 def _error(code: LicenseErrorCode | str, message: str) -> dict[str, Any]:
@@ -129,6 +147,7 @@ def serve(
         now=timezone.now(),
         checkout=checkout,
     )
+    token = _executing.set(True)
     try:
         result = execute(
             schema,
@@ -143,6 +162,8 @@ def serve(
         # resolver failures never get here (the executor reports them in "errors").
         body = {"errors": [_error(LicenseErrorCode.INVALID, "A variable has the wrong type.")]}
         return JsonResponse(body, status=400)
+    finally:
+        _executing.reset(token)
     assert isinstance(result, ExecutionResult)  # synchronous executor: never a promise
     payload: dict[str, Any] = {}
     if result.errors:
