@@ -23,7 +23,7 @@ from graphql.language.ast import Document
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.http.client import client_ip
 from saleor_license_plugin.http.graphiql import GRAPHIQL_HTML
-from saleor_license_plugin.http.responses import BadRequest, method_not_allowed, read_json_object
+from saleor_license_plugin.http.responses import BadRequest, read_json_object
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Catalog, CheckoutHost, Principal
 
@@ -80,9 +80,19 @@ for _name in ("graphql.execution.executor", "graphql.execution.utils"):
         logging.getLogger(_name).addFilter(_QUIET)
 
 
-def _error(code: LicenseErrorCode | str, message: str) -> dict[str, Any]:
+def _error(code: LicenseErrorCode | str, message: str, field: str | None = None) -> dict[str, Any]:
     code_text = code.value if isinstance(code, LicenseErrorCode) else code
-    return {"message": message, "extensions": {"exception": {"code": code_text}}}
+    error: dict[str, Any] = {"message": message, "extensions": {"exception": {"code": code_text}}}
+    if field:
+        error["extensions"]["field"] = field
+    return error
+
+
+def error_response(
+    status: int, code: LicenseErrorCode, message: str, field: str | None = None
+) -> JsonResponse:
+    """An answer of ``/graphql/`` that is only an error (401, 405, 413, …): GraphQL's shape."""
+    return JsonResponse({"errors": [_error(code, message, field)]}, status=status)
 
 
 def format_error(error: Exception) -> dict[str, Any]:
@@ -129,12 +139,13 @@ def serve(
     if request.method == "GET":
         return HttpResponse(GRAPHIQL_HTML, content_type="text/html; charset=utf-8")
     if request.method != "POST":
-        return method_not_allowed("GET, POST")
+        response = error_response(405, LicenseErrorCode.INVALID, "Use GET or POST.")
+        response["Allow"] = "GET, POST"
+        return response
     try:
         query, variables, operation = _request_fields(read_json_object(request))
     except BadRequest as bad:
-        body = {"errors": [_error(bad.code, bad.message)]}
-        return JsonResponse(body, status=bad.status)
+        return error_response(bad.status, bad.code, bad.message, bad.field)
 
     document, errors = documents.get(schema, query)
     if document is None or errors:
