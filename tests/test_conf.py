@@ -99,3 +99,15 @@ def test_deployment_products_are_a_comma_separated_list():
 def test_every_dashboard_field_has_a_default_and_every_default_is_empty():
     assert set(conf.DASHBOARD_FIELDS) <= set(conf.DASHBOARD_DEFAULTS)
     assert all(value == "" for value in conf.DASHBOARD_DEFAULTS.values())
+
+
+@pytest.mark.parametrize("value", [0, -1, "50", 2.5, None])
+def test_graphql_limits_must_be_positive_whole_numbers(settings, value):
+    from saleor_license_plugin.checks import graphql_limits_are_positive
+
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "GRAPHQL_MAX_COST": value}
+    (error,) = graphql_limits_are_positive(None)
+    assert error.id == "saleor_license_plugin.E001" and "GRAPHQL_MAX_COST" in error.msg
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "GRAPHQL_MAX_COST": 5000}
+    assert graphql_limits_are_positive(None) == []
+    assert conf.from_django_settings().graphql_max_cost == 5000
