@@ -14,7 +14,7 @@ CONSTRAINT_FILES := $(wildcard $(SALEOR_CONSTRAINTS)/constraints-3.23.txt \
 CONSTRAINT_FLAGS := $(foreach f,$(CONSTRAINT_FILES),-c $(f))
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit services demo test-saleor bench soak clean
+.PHONY: install test lint typecheck unit services demo test-saleor bench soak fuzz clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -62,6 +62,13 @@ bench: $(STAMP) services
 # PostgreSQL connections, file descriptors and memory must stay flat (benchmarks/soak.py).
 soak: $(STAMP) services
 	$(PY) -m benchmarks.soak $(SOAK_ARGS)
+
+# Generated inputs against both endpoints (tests/http/test_fuzz.py): FUZZ_EXAMPLES per test,
+# five tests, so 100,000 inputs by default; prints the figures. `make test` runs the same tests
+# with a few dozen inputs each.
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(STAMP) services
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) nice $(VENV)/bin/pytest tests/http/test_fuzz.py -p no:cacheprovider -q -s
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
