@@ -29,7 +29,7 @@ export SALEOR_VENV ?= .saleor-venv
 export SALEOR_VERSION ?= 3.23.28
 export SALEOR_SRC
 
-.PHONY: install localstripe test lint typecheck unit services demo saleor-env test-saleor bench soak bench-reminders clean
+.PHONY: install localstripe test lint typecheck unit services demo saleor-env test-saleor bench soak bench-reminders fuzz clean
 
 define need-python
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -97,6 +97,13 @@ soak: $(STAMP) services
 # The renewal-reminder sweep over 100,000 licenses (benchmarks/reminders.py).
 bench-reminders: $(STAMP) services
 	$(PY) -m benchmarks.reminders
+
+# Generated inputs against both endpoints (tests/http/test_fuzz.py): FUZZ_EXAMPLES per test,
+# five tests, so 100,000 inputs by default; prints the figures. `make test` runs the same tests
+# with a few dozen inputs each.
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(STAMP) services
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) nice $(VENV)/bin/pytest tests/http/test_fuzz.py -p no:cacheprovider -q -s
 
 clean:
 	rm -rf $(VENV) $(LOCALSTRIPE_VENV) .venv-uv build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis

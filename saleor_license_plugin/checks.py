@@ -35,3 +35,31 @@ def stripe_api_base_is_a_url(app_configs: Any, **kwargs: Any) -> list[checks.Che
             id="saleor_license_plugin.E001",
         )
     ]
+
+
+GRAPHQL_LIMITS = (
+    "GRAPHQL_MAX_DEPTH",
+    "GRAPHQL_MAX_FIELDS",
+    "GRAPHQL_MAX_ALIASES",
+    "GRAPHQL_MAX_MUTATIONS",
+    "GRAPHQL_MAX_COST",
+)
+
+
+@checks.register()
+def graphql_limits_are_positive(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    configured = getattr(settings, "SALEOR_LICENSE", {})
+    wrong = [
+        name
+        for name in GRAPHQL_LIMITS
+        if name in configured and (type(configured[name]) is not int or configured[name] < 1)
+    ]
+    return [
+        checks.Error(
+            f"SALEOR_LICENSE[{name!r}] must be a positive whole number.",
+            hint="Unlike Saleor's GRAPHQL_QUERY_MAX_COMPLEXITY, 0 does not switch a limit off; "
+            "set a large number to relax it.",
+            id="saleor_license_plugin.E002",
+        )
+        for name in wrong
+    ]

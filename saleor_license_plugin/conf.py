@@ -78,6 +78,16 @@ DEFAULTS: dict[str, Any] = {
     "DEACTIVATION_WINDOW_DAYS": 30,
     # Request bodies larger than this are refused (413) before they are parsed.
     "MAX_REQUEST_BYTES": 64 * 1024,
+    # GraphQL query limits, as Saleor's GRAPHQL_QUERY_MAX_COMPLEXITY, GRAPHQL_ALIAS_COUNT_LIMIT
+    # and GRAPHQL_MUTATION_COUNT_LIMIT (positive numbers: system check E001). A document over
+    # one is refused before execution with QUERY_TOO_COMPLEX. Depth, fields and aliases count
+    # with fragments expanded; the cost is 1 per object field times the page size (`first`)
+    # of every list it is in (docs/api.md, "Query limits").
+    "GRAPHQL_MAX_DEPTH": 20,
+    "GRAPHQL_MAX_FIELDS": 500,
+    "GRAPHQL_MAX_ALIASES": 25,
+    "GRAPHQL_MAX_MUTATIONS": 4,
+    "GRAPHQL_MAX_COST": 2000,
     # Standalone server: the catalog JSON file (default: the packaged demo catalog).
     "CATALOG_FILE": None,
     # Dotted path of the Celery tasks' host (what they need from Saleor); None: Saleor's when
@@ -124,6 +134,11 @@ class LicenseSettings:
     deactivation_limit: int = 3
     deactivation_window_days: int = 30
     max_request_bytes: int = 64 * 1024
+    graphql_max_depth: int = 20
+    graphql_max_fields: int = 500
+    graphql_max_aliases: int = 25
+    graphql_max_mutations: int = 4
+    graphql_max_cost: int = 2000
     catalog_file: str | None = None
     task_host: str | None = None
     stripe_api_base: str | None = None
@@ -202,6 +217,11 @@ def from_django_settings() -> LicenseSettings:
         deactivation_limit=int(raw["DEACTIVATION_LIMIT"]),
         deactivation_window_days=int(raw["DEACTIVATION_WINDOW_DAYS"]),
         max_request_bytes=int(raw["MAX_REQUEST_BYTES"]),
+        graphql_max_depth=int(raw["GRAPHQL_MAX_DEPTH"]),
+        graphql_max_fields=int(raw["GRAPHQL_MAX_FIELDS"]),
+        graphql_max_aliases=int(raw["GRAPHQL_MAX_ALIASES"]),
+        graphql_max_mutations=int(raw["GRAPHQL_MAX_MUTATIONS"]),
+        graphql_max_cost=int(raw["GRAPHQL_MAX_COST"]),
         catalog_file=raw["CATALOG_FILE"] or None,
         task_host=raw["TASK_HOST"] or None,
         stripe_api_base=str(raw["STRIPE_API_BASE"] or "").strip().rstrip("/") or None,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from saleor.order import OrderChargeStatus
 from saleor.order.models import Order
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
@@ -179,14 +179,16 @@ class LicensePlugin(BasePlugin):
             return previous_value
         from saleor.channel.models import Channel
 
-        from saleor_license_plugin.http.router import dispatch
+        from saleor_license_plugin.http.router import dispatch, error_response
+        from saleor_license_plugin.licensing.errors import LicenseErrorCode
 
         slug = request.GET.get("channel") or self.config.get("default_channel") or ""
         channels = Channel.objects.filter(is_active=True)
         channel = (channels.filter(slug=slug) if slug else channels.order_by("pk")).first()
         if channel is None:
-            error = {"code": "NOT_FOUND", "field": "channel", "message": "No such channel."}
-            return JsonResponse({"errors": [error]}, status=404)
+            return error_response(
+                path, 404, LicenseErrorCode.NOT_FOUND, "No such channel.", "channel"
+            )
         settings = self.license_settings()
         with conf.using(settings):
             return dispatch(

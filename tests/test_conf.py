@@ -138,3 +138,15 @@ def test_every_dashboard_field_is_in_the_plugins_form():
     source = (Path(saleor_license_plugin.__file__).parent / "plugin.py").read_text()
     in_form = set(re.findall(r'^        "(\w+)": \{', source, re.MULTILINE))
     assert set(conf.DASHBOARD_DEFAULTS) <= in_form
+
+
+@pytest.mark.parametrize("value", [0, -1, "50", 2.5, None])
+def test_graphql_limits_must_be_positive_whole_numbers(settings, value):
+    from saleor_license_plugin.checks import graphql_limits_are_positive
+
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "GRAPHQL_MAX_COST": value}
+    (error,) = graphql_limits_are_positive(None)
+    assert error.id == "saleor_license_plugin.E002" and "GRAPHQL_MAX_COST" in error.msg
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "GRAPHQL_MAX_COST": 5000}
+    assert graphql_limits_are_positive(None) == []
+    assert conf.from_django_settings().graphql_max_cost == 5000

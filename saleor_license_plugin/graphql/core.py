@@ -139,12 +139,35 @@ def _encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode()
 
 
+MAX_PK = 2**63 - 1  # bigint
+
+
+def _storable(value: str) -> bool:
+    """Text PostgreSQL can compare with: no NUL, no lone surrogate."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _decode_cursor(cursor: str) -> list[Any]:
+    """``[value, pk]`` as :func:`_encode_cursor` wrote it: text and a positive bigint; anything
+    else (a NUL, a lone surrogate, a number PostgreSQL cannot compare) is ``INVALID``."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
+    if (
+        not isinstance(values, list)
+        or len(values) != 2
+        or not isinstance(values[0], str)
+        or not _storable(values[0])
+        or type(values[1]) is not int
+        or not 0 < values[1] <= MAX_PK
+    ):
         raise LicenseError(LicenseErrorCode.INVALID, "Not a valid cursor.", "after")
     return values
 

@@ -8,7 +8,7 @@ both are CSRF-exempt by construction (callers must not wrap them in CSRF middlew
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from saleor_license_plugin.http import device, graphql_view, unsubscribe
 from saleor_license_plugin.http.responses import json_error
@@ -37,3 +37,13 @@ def dispatch(
     if route == "reminders/unsubscribe":
         return unsubscribe.serve(request)
     return json_error(404, LicenseErrorCode.NOT_FOUND, "No such endpoint.")
+
+
+def error_response(
+    path: str, status: int, code: LicenseErrorCode, message: str, field: str | None = None
+) -> JsonResponse:
+    """An error a host answers before :func:`dispatch` (a bad token, no channel) in the shape
+    of the endpoint asked for: GraphQL's on ``graphql/``, the device endpoint's elsewhere."""
+    if path.strip("/") == "graphql":
+        return graphql_view.error_response(status, code, message, field)
+    return json_error(status, code, message, field)

@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from saleor_license_plugin.conf import get_settings
 from saleor_license_plugin.http.responses import json_error
-from saleor_license_plugin.http.router import dispatch
+from saleor_license_plugin.http.router import dispatch, error_response
 from saleor_license_plugin.licensing import keys
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.ports import ANONYMOUS
@@ -20,9 +20,12 @@ from saleor_license_plugin.server.catalog import load_catalog
 def graphql(request: HttpRequest) -> HttpResponse:
     try:
         principal = resolve_principal(request)
-    except InvalidToken:
-        response = json_error(
-            401, LicenseErrorCode.PERMISSION_DENIED, "The API token is invalid or revoked."
+    except InvalidToken:  # in GraphQL's error shape, as every answer of /graphql/
+        response = error_response(
+            "graphql/",
+            401,
+            LicenseErrorCode.PERMISSION_DENIED,
+            "The API token is invalid or revoked.",
         )
         response["WWW-Authenticate"] = "Bearer"
         return response

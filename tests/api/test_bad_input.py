@@ -139,3 +139,32 @@ def test_no_request_in_the_corpus_gets_a_500(principal):
         ), (where, what, reply.body)
         for error in reply.body.get("errors", []):
             assert error["message"] != "Internal server error.", (where, what)
+
+
+UNPRINTABLE = ["\u0000", "\ud800", "\udfff", "a\u0000b", "\x7f", "\u202e"]
+ACTIVATE = (
+    "mutation($k: String!, $f: String!, $d: String){ activateLicense(key: $k, fingerprint: $f,"
+    " deploymentId: $d){ errors { field code } } }"
+)
+
+
+@pytest.mark.parametrize("bad", UNPRINTABLE)
+def test_text_arguments_refuse_unprintable_text(bad):
+    """NUL and lone surrogates never reach PostgreSQL from GraphQL either: every text argument
+    goes through text(), a key, a fingerprint or a deployment id check."""
+    _, key = issue("pro-8", ALICE)
+    mutation = "mutation($n: String!){ deploymentCreate(name: $n){ errors { field code } } }"
+    reply = gql(mutation, {"n": f"PBX{bad}HQ"}, principal=ALICE)
+    assert reply.data["deploymentCreate"]["errors"] == [{"field": "name", "code": "INVALID"}]
+    search = gql(
+        "query($s: String){ deployments(search: $s){ totalCount } }",
+        {"s": f"a{bad}"},
+        principal=STAFF,
+    )
+    assert search.codes() == ["INVALID"]
+    variables = {"k": key, "f": "pbx-serial-0001", "d": f"D-{bad}"}
+    for field, value in [("key", key[:3] + bad + key[3:]), ("fingerprint", f"pbx-{bad}-0001")]:
+        errors = gql(ACTIVATE, {**variables, "d": None, field[0]: value}).data["activateLicense"]
+        assert errors["errors"][0]["field"] == field, errors
+    errors = gql(ACTIVATE, variables).data["activateLicense"]["errors"]
+    assert errors == [{"field": "deploymentId", "code": "INVALID"}]

@@ -6,6 +6,7 @@ import pytest
 from saleor_license_plugin.licensing import activation, keys, lifecycle
 from saleor_license_plugin.licensing.device_verify import verify_entitlement
 from saleor_license_plugin.licensing.entitlements import get_signer, public_key_b64
+from saleor_license_plugin.licensing.errors import LicenseErrorCode
 from saleor_license_plugin.licensing.keys import format_key
 from tests.api.conftest import set_limits
 from tests.api.helpers import ALICE, CATALOG, device, issue
@@ -138,3 +139,20 @@ def test_rate_limited_devices_get_429_with_retry_after(settings):
     reply = device({"key": key, "fingerprint": FINGERPRINT})
     assert reply.status == 429 and reply.body["errors"][0]["code"] == "RATE_LIMITED"
     assert 1 <= int(reply.headers["Retry-After"]) <= 3600
+
+
+UNPRINTABLE = ["\u0000", "\ud800", "\udfff", "a\u0000b", "\x7f", "\u202e"]
+
+
+@pytest.mark.parametrize("bad", UNPRINTABLE)
+@pytest.mark.parametrize("field", ["key", "fingerprint", "deploymentId"])
+def test_unprintable_text_in_every_field_is_a_400(field, bad):
+    """Issue 9 saw NUL and lone surrogates in deploymentId reach PostgreSQL (500); since
+    d0073d7 every field is checked before any query: this keeps it so."""
+    _, key = issue("pro-8", ALICE)
+    body = {"key": key, "fingerprint": FINGERPRINT, "deploymentId": "D-AAAAAAAA"}
+    body[field] = body[field][:4] + bad + body[field][4:]
+    reply = device(body)
+    assert reply.status == 400, reply.body
+    (error,) = reply.body["errors"]
+    assert error["field"] == field and error["code"] in set(LicenseErrorCode)

@@ -8,7 +8,11 @@ import pytest
 from graphql import parse, validate
 from graphql.utils.build_ast_schema import build_ast_schema
 
+from saleor_license_plugin import conf
+from saleor_license_plugin.graphql.document import QueryLimits, prepare
+from saleor_license_plugin.graphql.errors import RequestErrorCode
 from saleor_license_plugin.graphql.schema import schema
+from saleor_license_plugin.licensing.errors import LicenseErrorCode
 
 ROOT = Path(__file__).resolve().parents[2]
 SALEOR_SCHEMA = Path(__file__).with_name("saleor-schema-3.23.graphql")  # in the repository
@@ -50,6 +54,20 @@ def test_the_docs_publish_documents_for_both_schemas():
 def test_published_documents_validate(target, document, request):
     against = request.getfixturevalue("saleor_schema") if target == "saleor" else schema
     assert validate(against, parse(document)) == []
+    if target == "plugin":  # and keep the default query limits
+        prepare(schema, document, QueryLimits.from_settings(conf.from_django_settings()))
+
+
+def test_every_error_code_is_documented():
+    api = (ROOT / "docs" / "api.md").read_text()
+    codes = [*LicenseErrorCode, *RequestErrorCode]
+    assert [code.value for code in codes if f"`{code.value}`" not in api] == []
+
+
+def test_the_query_limits_are_documented_with_their_defaults():
+    readme, api = (ROOT / "README.md").read_text(), (ROOT / "docs" / "api.md").read_text()
+    for key in [k for k in conf.DEFAULTS if k.startswith("GRAPHQL_")]:
+        assert f"`{key}`" in readme and f"| `{key}` | `{conf.DEFAULTS[key]}` |" in api, key
 
 
 def test_a_wrong_document_does_not_validate(saleor_schema):

@@ -1,6 +1,8 @@
 """Queries: who sees which license, keys shown only to owner/reseller/staff, lists scoped,
 filtered and paginated without N+1, deployments typeahead, statistics, the public key."""
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -207,3 +209,46 @@ def test_statuses_are_exposed_as_enum_names():
     lifecycle.suspend_license(license.pk)
     node = gql(LIST, principal=ALICE).data["licenses"]["edges"][0]["node"]
     assert node["status"] == LicenseStatus.SUSPENDED.name
+
+
+def cursor(*values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        cursor("x\u0000y", 1),
+        cursor("\ud800", 1),
+        cursor("name", 2**70),
+        cursor("name", -1),
+        cursor({"a": 1}, 1),
+        cursor(["a"], 1),
+        cursor(None, 1),
+        cursor("name", True),
+        cursor("n" * 400, 1),
+    ],
+)
+@pytest.mark.parametrize("field", ["deployments", "licenses"])
+def test_cursors_that_cannot_be_ours_are_invalid(field, after):
+    """The bug: a cursor decoding to text with a NUL (or a number beyond bigint) reached
+    PostgreSQL and answered INTERNAL_ERROR."""
+    lifecycle.create_deployment(name="Alice HQ", owner_id=ALICE.user_id)
+    issue("pro-8", ALICE)
+    query = f"query($a: String){{ {field}(after: $a){{ totalCount }} }}"
+    reply = gql(query, {"a": after}, principal=ALICE)
+    assert reply.codes() == ["INVALID"], reply.body
+    assert reply.body["errors"][0]["extensions"]["field"] == "after"
+
+
+def test_real_cursors_still_page():
+    for name in ("a", "b", "c"):
+        lifecycle.create_deployment(name=name, owner_id=ALICE.user_id)
+    query = (
+        "query($a: String){ deployments(first: 2, after: $a)"
+        "{ pageInfo { endCursor } edges { node { name } } } }"
+    )
+    first = gql(query, principal=ALICE).data["deployments"]
+    after = first["pageInfo"]["endCursor"]
+    second = gql(query, {"a": after}, principal=ALICE).data["deployments"]
+    assert [e["node"]["name"] for e in second["edges"]] == ["c"]

@@ -29,6 +29,30 @@ def test_get_graphql_serves_graphiql(rf, path):
 def test_other_methods_are_refused(rf):
     response = dispatch(rf.put("/graphql/"), "/graphql/", principal=ALICE, catalog=CATALOG)
     assert response.status_code == 405 and response["Allow"] == "GET, POST"
+    (error,) = json.loads(response.content)["errors"]  # GraphQL's shape on /graphql/
+    assert error["extensions"]["exception"]["code"] == "INVALID"
+
+
+@pytest.mark.parametrize("path", ["/graphql/", "graphql"])
+def test_errors_before_dispatch_have_the_shape_of_the_endpoint(path):
+    from saleor_license_plugin.http.router import error_response
+    from saleor_license_plugin.licensing.errors import LicenseErrorCode
+
+    graphql = json.loads(
+        error_response(path, 404, LicenseErrorCode.NOT_FOUND, "No.", "channel").content
+    )
+    assert graphql == {
+        "errors": [
+            {
+                "message": "No.",
+                "extensions": {"exception": {"code": "NOT_FOUND"}, "field": "channel"},
+            }
+        ]
+    }
+    device = json.loads(
+        error_response("/activation/", 404, LicenseErrorCode.NOT_FOUND, "No.").content
+    )
+    assert device == {"errors": [{"code": "NOT_FOUND", "message": "No.", "field": None}]}
 
 
 def test_syntax_and_validation_errors_are_400_with_locations():
