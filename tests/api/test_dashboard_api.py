@@ -83,9 +83,9 @@ REVEAL = "mutation($id: ID!) { licenseKeyReveal(id: $id) { errors { code } key }
 
 def test_revealing_a_key_is_recorded():
     license, key = issue("pro-16", ALICE)
-    assert gql(REVEAL, {"id": gid(license)}, principal=STAFF).payload("licenseKeyReveal")[
-        "key"
-    ] == key
+    assert (
+        gql(REVEAL, {"id": gid(license)}, principal=STAFF).payload("licenseKeyReveal")["key"] == key
+    )
     event = license.events.order_by("pk").last()
     assert (event.action, event.actor) == ("key_revealed", "user:staff:1")
 
@@ -193,9 +193,9 @@ def test_reset_one_then_all_activations_beyond_the_deactivation_limit(settings):
         principal=STAFF,
     )
     assert again.codes("licenseActivationsReset") == ["NOT_FOUND"]
-    rest = gql(
-        RESET, {"id": gid(license), "reason": "new hardware"}, principal=STAFF
-    ).payload("licenseActivationsReset")
+    rest = gql(RESET, {"id": gid(license), "reason": "new hardware"}, principal=STAFF).payload(
+        "licenseActivationsReset"
+    )
     assert (rest["freed"], rest["license"]["activationCount"]) == (2, 0)
     events = list(license.events.filter(action="activations_reset").order_by("pk"))
     assert len(events) == 2 and events[1].note.startswith("new hardware (2 device(s) freed")
