@@ -139,4 +139,3 @@ def serve(request: HttpRequest, path: str, *, widgets: bool = True) -> HttpRespo
     response["X-Content-Type-Options"] = "nosniff"
     response["Referrer-Policy"] = "strict-origin"
     return response
-
