@@ -15,8 +15,9 @@ from saleor.app.models import App
 from saleor.core.jwt import create_access_token_for_app, jwt_decode, jwt_encode
 from saleor.permission.models import Permission
 
-from license_fixtures import PLUGIN_ID, gid
 from saleor_license_plugin.http.dashboard import APP_ID
+
+from license_fixtures import PLUGIN_ID, gid
 
 pytestmark = pytest.mark.django_db
 

@@ -59,7 +59,7 @@ iframe{border:0;width:100%;height:1400px}</style></head><body>
 
 def host_server(html: str) -> tuple[ThreadingHTTPServer, int]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = html.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -102,8 +102,10 @@ def test_search_open_suspend_reinstate_in_the_dashboard_page(tmp_path, settings)
     env = server_env(tmp_path, settings.REDIS_URL)
     with serve("asgi", env) as port:
         token = subprocess.run(
-            [sys.executable, "-m", "django", "create_api_token", "--user-id", "staff:1"]
-            + ["--email", "support@shop.example", "--staff", "--name", "dashboard test"],
+            [
+                *(sys.executable, "-m", "django", "create_api_token", "--user-id", "staff:1"),
+                *("--email", "support@shop.example", "--staff", "--name", "dashboard test"),
+            ],
             env=env,
             check=True,
             capture_output=True,
