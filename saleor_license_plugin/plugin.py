@@ -26,6 +26,7 @@ from saleor_license_plugin.licensing import holds
 from saleor_license_plugin.saleor_host.auth import principal_from_request
 from saleor_license_plugin.saleor_host.catalog import SaleorCatalog
 from saleor_license_plugin.saleor_host.checkout import SaleorCheckoutHost, guard_completion
+from saleor_license_plugin.saleor_host.compat import dashboard_widgets_supported
 from saleor_license_plugin.saleor_host.orders import has_license_lines, order_payload
 
 PLUGIN_ID = "saleor_license_plugin"
@@ -197,6 +198,7 @@ class LicensePlugin(BasePlugin):
                 principal=principal_from_request(request),
                 catalog=self.catalog_for(channel),
                 checkout=SaleorCheckoutHost(settings, self.catalog_for, channel),
+                dashboard_widgets=dashboard_widgets_supported(),
             )
 
     # --- checkout -----------------------------------------------------------------------

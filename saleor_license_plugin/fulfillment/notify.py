@@ -14,6 +14,8 @@ stops a second mail).
 from __future__ import annotations
 
 import logging
+import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -22,6 +24,9 @@ from django.utils import timezone
 
 from saleor_license_plugin.fulfillment import outbox
 from saleor_license_plugin.fulfillment.orders import LineResult, OrderPayload
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.lifecycle import Action
 from saleor_license_plugin.models import License, LicenseEvent
 
 logger = logging.getLogger(__name__)
@@ -71,6 +76,46 @@ def resend_keys(key: str, recipient: str) -> bool:
     if not licenses or not recipient:
         return False
     return _send(order_id, recipient, licenses)
+
+
+RESEND_KIND = "license_keys_resend"
+
+
+def resend_license_key(license: License, *, actor: str, now: datetime | None = None) -> str:
+    """Staff's "resend keys": this license's key to its owner's e-mail, through the outbox
+    (each resend its own message, not retried automatically: staff see a failure and may
+    click again), recorded as a ``keys_resent`` event. Returns the recipient."""
+    if not license.owner_email:
+        raise LicenseError(
+            LicenseErrorCode.REQUIRED, "The license has no owner e-mail address.", "ownerEmail"
+        )
+    now = now or timezone.now()
+    order_id = license.origin_order_id or "-"
+    key = f"license:{license.pk}:keys:{now.isoformat()}:{secrets.token_hex(4)}"
+
+    def build() -> EmailMessage:
+        return EmailMessage(
+            subject=f"Your license key ({license.edition})",
+            body=_body(order_id, [license]).replace(
+                f"Thank you for your order {order_id}.", "Your license, as you asked:"
+            ),
+            from_email=getattr(settings, "DEFAULT_FROM_EMAIL", None),
+            to=[license.owner_email],
+        )
+
+    if not outbox.send_once(key, kind=RESEND_KIND, recipient=license.owner_email, build=build):
+        raise LicenseError(
+            LicenseErrorCode.EMAIL_FAILED, "The e-mail could not be sent; try again later."
+        )
+    lifecycle.record_event(
+        license,
+        Action.KEYS_RESENT,
+        actor=actor,
+        before=None,
+        note=f"key sent to {license.owner_email}",
+        now=now,
+    )
+    return license.owner_email
 
 
 def _send(order_id: str, recipient: str, licenses: list[License]) -> bool:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.fulfillment import notify
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import (
     BaseMutation,
@@ -310,6 +311,150 @@ def _license_change(name: str, change: Any) -> type[BaseMutation]:
     return type(name, (BaseMutation,), attributes)
 
 
+def _license_pk(id: Any) -> int:
+    pk = from_global_id(id, "License")
+    if not License.objects.filter(pk=pk).exists():
+        raise LicenseError(LicenseErrorCode.NOT_FOUND, "License not found.", "id")
+    return pk
+
+
+def _fresh(pk: int) -> License:
+    return License.objects.select_related("deployment").get(pk=pk)
+
+
+class ExtendLicense(BaseMutation):
+    license = graphene.Field(LicenseType)
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The license's global id.")
+        term_days = graphene.Int(description="Days added to the term (annual licenses).")
+        maintenance_days = graphene.Int(description="Days added to maintenance.")
+        reason = graphene.String(required=True, description="Recorded in the history.")
+
+    class Meta:
+        description = (
+            "Staff: push the term and/or maintenance expiry out by some days, from the expiry "
+            "or from now if it lapsed (an expired license becomes active)."
+        )
+
+    staff_only = True
+
+    @classmethod
+    def perform(
+        cls,
+        ctx: ApiContext,
+        id: Any = None,
+        term_days: Any = None,
+        maintenance_days: Any = None,
+        reason: Any = None,
+    ) -> Any:
+        pk = _license_pk(id)
+        license = lifecycle.extend_license(
+            pk,
+            term_days=term_days or 0,
+            maintenance_days=maintenance_days or 0,
+            reason=text(reason, "reason", required=True),
+            actor=ctx.actor,
+            now=ctx.now,
+        )
+        return cls.success(license=license)
+
+
+class LicenseKeyReveal(BaseMutation):
+    key = graphene.String(description="The full key, grouped.")
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The license's global id.")
+
+    class Meta:
+        description = "Staff: show a license's full key; recorded as a key_revealed event."
+
+    staff_only = True
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, id: Any = None) -> Any:
+        return cls.success(key=lifecycle.reveal_key(_license_pk(id), actor=ctx.actor, now=ctx.now))
+
+
+class LicenseActivationsReset(BaseMutation):
+    license = graphene.Field(LicenseType)
+    freed = graphene.Int(description="How many seats were freed.")
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The license's global id.")
+        activation_id = graphene.ID(description="Free this seat only; all seats without it.")
+        reason = graphene.String(description="Recorded in the history.")
+
+    class Meta:
+        description = (
+            "Staff: free one or all device seats of a license (not bound by the key holder's "
+            "deactivation limit); recorded as an activations_reset event."
+        )
+
+    staff_only = True
+
+    @classmethod
+    def perform(
+        cls, ctx: ApiContext, id: Any = None, activation_id: Any = None, reason: Any = None
+    ) -> Any:
+        pk = _license_pk(id)
+        ids = None
+        if activation_id is not None:
+            ids = [from_global_id(activation_id, "LicenseActivation", "activationId")]
+        _, freed = activation.reset_activations(
+            pk, activation_ids=ids, reason=text(reason, "reason"), actor=ctx.actor, now=ctx.now
+        )
+        return cls.success(license=_fresh(pk), freed=freed)
+
+
+class LicenseKeysResend(BaseMutation):
+    recipient = graphene.String(description="The address the key went to.")
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The license's global id.")
+
+    class Meta:
+        description = (
+            "Staff: e-mail the license's key to its owner again (through the outbox); "
+            "recorded as a keys_resent event. EMAIL_FAILED if the mail could not be sent."
+        )
+
+    staff_only = True
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, id: Any = None) -> Any:
+        license = _fresh(_license_pk(id))
+        return cls.success(
+            recipient=notify.resend_license_key(license, actor=ctx.actor, now=ctx.now)
+        )
+
+
+class LicenseEntitlementIssue(BaseMutation):
+    filename = graphene.String()
+    content = graphene.String(description="The entitlement document, as a JSON string.")
+
+    class Arguments:
+        id = graphene.ID(required=True, description="The license's global id.")
+        fingerprint = graphene.String(required=True, description="The device's fingerprint.")
+
+    class Meta:
+        description = (
+            "Staff: the offline entitlement file for a device, by license id (takes or "
+            "refreshes the device's seat, as licenseEntitlementFile does for key holders)."
+        )
+
+    staff_only = True
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, id: Any = None, fingerprint: Any = None) -> Any:
+        license = _fresh(_license_pk(id))
+        granted = activation.activate(license, fingerprint, actor=ctx.actor, now=ctx.now)
+        return cls.success(
+            filename=f"license-{granted.license.key_hint}-{granted.device[:8]}.json",
+            content=json.dumps(granted.document, indent=2),
+        )
+
+
 SuspendLicense = _license_change("SuspendLicense", lifecycle.suspend_license)
 ReinstateLicense = _license_change("ReinstateLicense", lifecycle.reinstate_license)
 RevokeLicense = _license_change("RevokeLicense", lifecycle.revoke_license)
@@ -448,3 +593,8 @@ class Mutation(graphene.ObjectType):
     activate_license = ActivateLicense.Field()
     deactivate_license = DeactivateLicense.Field()
     license_entitlement_file = LicenseEntitlementFile.Field()
+    extend_license = ExtendLicense.Field()
+    license_key_reveal = LicenseKeyReveal.Field()
+    license_activations_reset = LicenseActivationsReset.Field()
+    license_keys_resend = LicenseKeysResend.Field()
+    license_entitlement_issue = LicenseEntitlementIssue.Field()

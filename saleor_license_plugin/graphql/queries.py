@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import timedelta
 from typing import Any
 
@@ -31,8 +33,8 @@ from saleor_license_plugin.graphql.types import (
 from saleor_license_plugin.licensing import access
 from saleor_license_plugin.licensing.entitlements import get_signer, public_key_b64
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
-from saleor_license_plugin.licensing.lookup import visible_license
-from saleor_license_plugin.models import Deployment, License, LicenseStatus
+from saleor_license_plugin.licensing.lookup import key_digest, visible_license
+from saleor_license_plugin.models import Deployment, License, LicenseEvent, LicenseStatus
 
 MAX_EXPIRING_DAYS = 3660
 
@@ -44,6 +46,12 @@ class LicenseFilterInput(graphene.InputObjectType):
     expiring_within_days = graphene.Int(
         description="Term or maintenance ends within this many days."
     )
+    key = graphene.String(description="Staff: the full license key, as typed.")
+    order_id = graphene.String(
+        description="Staff: licenses an order issued or changed (Saleor's order global id or "
+        "its id)."
+    )
+    owner_id = graphene.String(description="Staff: licenses owned or resold by this user id.")
 
 
 def visible_licenses(ctx: ApiContext) -> QuerySet[License]:
@@ -82,6 +90,18 @@ def filter_licenses(
             | Q(deployment__public_id__iexact=search)
             | Q(deployment__name__icontains=search)
         )
+    staff_filters = ("key", "order_id", "owner_id")
+    if any(spec.get(name) is not None for name in staff_filters) and not ctx.principal.is_staff:
+        raise LicenseError(
+            LicenseErrorCode.PERMISSION_DENIED, "Only staff filter by key, order or owner."
+        )
+    if spec.get("key") is not None:
+        queryset = queryset.filter(key_digest=key_digest(spec["key"]))
+    if order := text(spec.get("order_id"), "orderId", maximum=200):
+        order = order_pk(order)
+        queryset = queryset.filter(Q(origin_order_id=order) | Q(pk__in=events_of_order(order)))
+    if owner := text(spec.get("owner_id"), "ownerId", maximum=128):
+        queryset = queryset.filter(Q(owner_id=owner) | Q(reseller_id=owner))
     days = spec.get("expiring_within_days")
     if days is not None:
         if not 0 <= days <= MAX_EXPIRING_DAYS:
@@ -92,6 +112,20 @@ def filter_licenses(
             )
         queryset = queryset.filter(expiring_q(ctx, days))
     return queryset
+
+
+def order_pk(value: str) -> str:
+    """Saleor's ``Order`` global id to the id licenses record; anything else as given."""
+    try:
+        raw = base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return value
+    kind, _, pk = raw.partition(":")
+    return pk if kind == "Order" and pk else value
+
+
+def events_of_order(order_id: str) -> QuerySet[Any]:
+    return LicenseEvent.objects.filter(order_id=order_id).values("license_id")
 
 
 def with_page_data(queryset: QuerySet[License]) -> QuerySet[License]:

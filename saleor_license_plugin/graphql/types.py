@@ -10,7 +10,14 @@ from graphene import relay
 from saleor_license_plugin.graphql.core import Money, context
 from saleor_license_plugin.licensing.offers import PricedLine
 from saleor_license_plugin.licensing.pricing import LineAction
-from saleor_license_plugin.models import Deployment, License, LicenseKind, LicenseStatus
+from saleor_license_plugin.models import (
+    Activation,
+    Deployment,
+    License,
+    LicenseEvent,
+    LicenseKind,
+    LicenseStatus,
+)
 
 
 class LicenseStatusEnum(graphene.Enum):
@@ -87,6 +94,51 @@ class LicenseEndCustomer(graphene.ObjectType):
         )
 
 
+class LicenseEventType(graphene.ObjectType):
+    action = graphene.String(
+        required=True, description="issued, suspended, extended, key_revealed, activated, ..."
+    )
+    actor = graphene.String(
+        required=True, description="Who: user:<id>, order:<id>, device, system."
+    )
+    note = graphene.String(description="The reason given, or what happened.")
+    before = graphene.JSONString(description="The license before the change (null: no change).")
+    after = graphene.JSONString(description="The license after the change.")
+    order_id = graphene.String(description="The order whose line made the change.")
+    created_at = graphene.DateTime(required=True)
+
+    class Meta:
+        name = "LicenseEvent"
+        interfaces = (relay.Node,)
+        description = "One entry of a license's append-only history (staff)."
+
+    @staticmethod
+    def resolve_note(root: LicenseEvent, info: Any) -> str | None:
+        return root.note or None
+
+    @staticmethod
+    def resolve_order_id(root: LicenseEvent, info: Any) -> str | None:
+        return root.order_id or None
+
+
+class LicenseActivationType(graphene.ObjectType):
+    device = graphene.String(
+        required=True, description="The device's fingerprint hash (as in its entitlement)."
+    )
+    first_seen_at = graphene.DateTime(required=True)
+    last_seen_at = graphene.DateTime(required=True)
+    deactivated_at = graphene.DateTime(description="Null while the device holds a seat.")
+
+    class Meta:
+        name = "LicenseActivation"
+        interfaces = (relay.Node,)
+        description = "A device seat of a license."
+
+    @staticmethod
+    def resolve_device(root: Activation, info: Any) -> str:
+        return root.fingerprint
+
+
 class LicenseType(graphene.ObjectType):
     key = graphene.String(
         description="The full key, grouped; only for the owner, their reseller and staff."
@@ -123,6 +175,20 @@ class LicenseType(graphene.ObjectType):
     end_customer = graphene.Field(LicenseEndCustomer)
     created_at = graphene.DateTime(required=True)
     updated_at = graphene.DateTime(required=True)
+    activations = graphene.List(
+        graphene.NonNull(LicenseActivationType),
+        include_inactive=graphene.Boolean(default_value=False),
+        description="Device seats, oldest first; freed ones too with includeInactive.",
+    )
+    events = graphene.List(
+        graphene.NonNull(LicenseEventType),
+        description="The license's history, oldest first (staff; null for others).",
+    )
+    order_ids = graphene.List(
+        graphene.NonNull(graphene.String),
+        description="Every order that touched the license, first the one that issued it "
+        "(staff; null for others).",
+    )
 
     class Meta:
         name = "License"
@@ -185,6 +251,32 @@ class LicenseType(graphene.ObjectType):
     @staticmethod
     def resolve_order_id(root: License, info: Any) -> str | None:
         return root.origin_order_id or None
+
+    @staticmethod
+    def resolve_activations(
+        root: License, info: Any, include_inactive: bool = False
+    ) -> list[Activation]:
+        rows = root.activations.order_by("first_seen_at", "pk")
+        if not include_inactive:
+            rows = rows.filter(deactivated_at__isnull=True)
+        return list(rows[:500])
+
+    @staticmethod
+    def resolve_events(root: License, info: Any) -> list[LicenseEvent] | None:
+        if not context(info).principal.is_staff:
+            return None
+        return list(root.events.order_by("created_at", "pk")[:1000])
+
+    @staticmethod
+    def resolve_order_ids(root: License, info: Any) -> list[str] | None:
+        if not context(info).principal.is_staff:
+            return None
+        found = [root.origin_order_id] if root.origin_order_id else []
+        events = root.events.exclude(order_id="").order_by("created_at", "pk")
+        for order_id in events.values_list("order_id", flat=True):
+            if order_id not in found:
+                found.append(order_id)
+        return found
 
 
 class LicenseCountableConnection(relay.Connection):

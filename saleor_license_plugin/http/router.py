@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from saleor_license_plugin.http import device, graphql_view, unsubscribe
+from saleor_license_plugin.http import dashboard, device, graphql_view, unsubscribe
 from saleor_license_plugin.http.responses import json_error
 from saleor_license_plugin.licensing.errors import LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Catalog, CheckoutHost, Principal
@@ -23,9 +23,14 @@ def dispatch(
     principal: Principal,
     catalog: Catalog,
     checkout: CheckoutHost | None = None,
+    dashboard_widgets: bool = True,
 ) -> HttpResponse:
-    """Serve ``graphql/`` and ``activation/``; a JSON 404 for anything else."""
+    """Serve ``graphql/``, ``activation/``, ``reminders/unsubscribe``, the Dashboard app under
+    ``dashboard/``; a JSON 404 for anything else. ``dashboard_widgets``: whether the host's
+    Dashboard shows widget extensions (Saleor 3.22+)."""
     route = path.strip("/")
+    if route == "dashboard" or route.startswith("dashboard/"):
+        return dashboard.serve(request, path, widgets=dashboard_widgets)
     if route == "graphql":
         from saleor_license_plugin.graphql.schema import schema
 

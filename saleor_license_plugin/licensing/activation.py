@@ -256,3 +256,51 @@ def deactivate(
             now=now,
         )
     return locked
+
+
+def reset_activations(
+    license_id: int,
+    *,
+    activation_ids: list[int] | None = None,
+    reason: str = "",
+    actor: str,
+    now: datetime | None = None,
+) -> tuple[License, int]:
+    """Staff free one, several or all (``activation_ids`` None) live seats of a license, e.g.
+    after a hardware swap. Not bound by the deactivation budget (that limits key holders, not
+    staff); one ``activations_reset`` event records the devices freed. Returns the license and
+    how many seats were freed; NOT_FOUND for an activation that is not a live seat of it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        try:
+            locked = _lock(license_id)
+        except License.DoesNotExist:
+            raise LicenseError(LicenseErrorCode.NOT_FOUND, "License not found.", "id") from None
+        live = Activation.objects.select_for_update().filter(
+            license=locked, deactivated_at__isnull=True
+        )
+        if activation_ids is not None:
+            live = live.filter(pk__in=activation_ids)
+        seats = list(live.order_by("pk"))
+        if activation_ids is not None and len(seats) != len(set(activation_ids)):
+            raise LicenseError(
+                LicenseErrorCode.NOT_FOUND,
+                "No such live activation on this license.",
+                "activationId",
+            )
+        if not seats:
+            return locked, 0
+        Activation.objects.filter(pk__in=[seat.pk for seat in seats]).update(deactivated_at=now)
+        devices = ", ".join(seat.fingerprint[:12] for seat in seats)
+        note = f"{len(seats)} device(s) freed: {devices}"
+        if reason:
+            note = f"{reason} ({note})"
+        lifecycle.record_event(
+            locked,
+            Action.ACTIVATIONS_RESET,
+            actor=actor,
+            before=locked.snapshot(),
+            note=note,
+            now=now,
+        )
+    return locked, len(seats)

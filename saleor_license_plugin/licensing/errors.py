@@ -60,6 +60,8 @@ class LicenseErrorCode(StrEnum):
     DEPLOYMENT_MISMATCH = "DEPLOYMENT_MISMATCH"
     INVALID_ID = "INVALID_ID"
     INVALID_FINGERPRINT = "INVALID_FINGERPRINT"
+    # staff actions from the Dashboard
+    EMAIL_FAILED = "EMAIL_FAILED"
 
 
 class LicenseError(Exception):

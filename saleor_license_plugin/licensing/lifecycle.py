@@ -54,6 +54,10 @@ class Action:
     ACTIVATED = "activated"
     DEACTIVATED = "deactivated"
     AUTO_RENEW_SET = "auto_renew_set"
+    EXTENDED = "extended"
+    KEY_REVEALED = "key_revealed"
+    ACTIVATIONS_RESET = "activations_reset"
+    KEYS_RESENT = "keys_resent"
 
 
 # The states from which each change may start. Quotes (offers.py) consult the same table.
@@ -69,7 +73,9 @@ ALLOWED_STATES: dict[str, tuple[str, ...]] = {
     Action.EXPIRED: (S.ACTIVE,),
     Action.DEPLOYMENT_BOUND: (S.ACTIVE, S.PENDING_PAYMENT),
     Action.AUTO_RENEW_SET: (S.ACTIVE, S.PENDING_PAYMENT, S.EXPIRED, S.SUSPENDED),
+    Action.EXTENDED: (S.ACTIVE, S.PENDING_PAYMENT, S.EXPIRED, S.SUSPENDED),
 }
+MAX_EXTENSION_DAYS = 3660
 
 
 def ensure_allowed(license: License, action: str) -> None:
@@ -481,6 +487,48 @@ def revoke_license(license_id: int, *, reason: str = "", **how: Unpack[ChangeOpt
     return _change(license_id, Action.REVOKED, _to_status(S.REVOKED), note=reason, **how)
 
 
+def extend_license(
+    license_id: int,
+    *,
+    term_days: int = 0,
+    maintenance_days: int = 0,
+    reason: str = "",
+    **how: Unpack[ChangeOptions],
+) -> License:
+    """Staff goodwill: push the term and/or maintenance expiry out by a number of days, from
+    the expiry or from now if it has lapsed. An expired license whose term now lies in the
+    future is active again; a perpetual license has no term to extend."""
+    for days, field_name in ((term_days, "termDays"), (maintenance_days, "maintenanceDays")):
+        if not 0 <= days <= MAX_EXTENSION_DAYS:
+            raise LicenseError(
+                LicenseErrorCode.INVALID,
+                f"Extend by 0 to {MAX_EXTENSION_DAYS} days.",
+                field_name,
+            )
+    if not term_days and not maintenance_days:
+        raise LicenseError(
+            LicenseErrorCode.REQUIRED, "Give termDays or maintenanceDays.", "termDays"
+        )
+    if not reason.strip():
+        raise LicenseError(LicenseErrorCode.REQUIRED, "Give a reason.", "reason")
+
+    def mutate(license: License, now: datetime) -> None:
+        if term_days:
+            if license.term_expires_at is None:
+                raise LicenseError(
+                    LicenseErrorCode.NOT_RENEWABLE, "A perpetual license has no term.", "termDays"
+                )
+            start = max(license.term_expires_at, now)
+            license.term_expires_at = start + timedelta(days=term_days)
+            if license.status == S.EXPIRED:
+                license.status = S.ACTIVE
+        if maintenance_days:
+            start = max(license.maintenance_expires_at or now, now)
+            license.maintenance_expires_at = start + timedelta(days=maintenance_days)
+
+    return _change(license_id, Action.EXTENDED, mutate, note=reason, **how)
+
+
 def mark_paid(
     license_id: int,
     **how: Unpack[ChangeOptions],
@@ -614,3 +662,21 @@ def record_event(
     """Record a change that is not one of the operations above (a device taking or freeing a
     seat), in the same append-only history."""
     return _record(license, action, actor=actor, before=before, note=note, now=now)
+
+
+def reveal_key(license_id: int, *, actor: str, now: datetime | None = None) -> str:
+    """The full key for a member of staff, recorded in the license's history first: who saw
+    which key, and when."""
+    with transaction.atomic():
+        license = License.objects.select_related("deployment").filter(pk=license_id).first()
+        if license is None:
+            raise LicenseError(LicenseErrorCode.NOT_FOUND, "License not found.", "id")
+        _record(
+            license,
+            Action.KEY_REVEALED,
+            actor=actor,
+            before=None,
+            note="key shown to staff",
+            now=now,
+        )
+        return license.display_key()

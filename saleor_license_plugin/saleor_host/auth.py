@@ -38,16 +38,51 @@ def principal_for_user(user: Any) -> Principal:
 
 
 def principal_from_request(request: HttpRequest) -> Principal:
-    """Saleor's own JWT (``Authorization: Bearer``), validated the way Saleor's API does."""
+    """Saleor's own JWT (``Authorization: Bearer``), validated the way Saleor's API does.
+
+    A token Saleor issued to an app for a user (``type: thirdparty``, what the Dashboard hands
+    an app's page) counts only when it was issued to this plugin's Dashboard app (claim
+    ``app``: an installed, active App whose identifier is the manifest's id) and carries
+    MANAGE_ORDERS among its permissions (the app's intersected with the user's); any other
+    app's token is anonymous here. Expired tokens and bad signatures are anonymous too."""
     import jwt
     from saleor.core.auth import get_token_from_request
-    from saleor.core.jwt import get_user_from_access_payload, is_saleor_token, jwt_decode
+    from saleor.core.jwt import (
+        APP_KEY_FIELD,
+        JWT_THIRDPARTY_ACCESS_TYPE,
+        get_user_from_access_payload,
+        is_saleor_token,
+        jwt_decode,
+    )
 
     token = get_token_from_request(request)
     if not token or not is_saleor_token(token):
         return Principal()
     try:
-        user = get_user_from_access_payload(jwt_decode(token), request)
+        payload = jwt_decode(token)  # signature and expiry
+        app_token = APP_KEY_FIELD in payload or payload.get("type") == JWT_THIRDPARTY_ACCESS_TYPE
+        if app_token and not is_dashboard_app(payload.get(APP_KEY_FIELD)):
+            return Principal()
+        user = get_user_from_access_payload(payload, request)
     except jwt.PyJWTError:
         return Principal()
-    return principal_for_user(user)
+    principal = principal_for_user(user)
+    if app_token and not principal.is_staff:
+        return Principal()
+    return principal
+
+
+def is_dashboard_app(app_global_id: Any) -> bool:
+    """Whether a token's ``app`` claim names this plugin's Dashboard app, installed and active."""
+    from saleor.app.models import App
+
+    from saleor_license_plugin.http.dashboard import APP_ID
+
+    pk = decode_global_id(app_global_id, "App") if isinstance(app_global_id, str) else None
+    if pk is None or not pk.isdigit():
+        return False
+    return (
+        App.objects.not_removed()
+        .filter(pk=int(pk), identifier=APP_ID, is_active=True, is_installed=True)
+        .exists()
+    )

@@ -18,3 +18,13 @@ def checkout_line_fields(**fields: Any) -> dict[str, Any]:
     3.23.19 (migration checkout/0094); older versions get the line without it."""
     names = _checkout_line_field_names()
     return {name: value for name, value in fields.items() if name in names}
+
+
+@cache
+def dashboard_widgets_supported() -> bool:
+    """WIDGET extensions on order and customer pages arrived in Saleor 3.22; older versions
+    refuse them in an app manifest, so the Dashboard app offers "more actions" entries there."""
+    import saleor
+
+    major, minor = (int(part) for part in saleor.__version__.split(".")[:2])
+    return (major, minor) >= (3, 22)

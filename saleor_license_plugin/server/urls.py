@@ -7,6 +7,8 @@ urlpatterns: list[URLPattern] = [
     path("graphql/", views.graphql, name="license-graphql"),
     path("activation/", views.activation, name="license-activation"),
     path("reminders/unsubscribe/", views.unsubscribe, name="license-unsubscribe"),
+    path("dashboard/", views.dashboard, name="license-dashboard"),
+    path("dashboard/<path:rest>", views.dashboard, name="license-dashboard-path"),
 ]
 if getattr(settings, "LICENSE_BENCHMARK", False):
     urlpatterns.append(path("bench/lookup/", views.bench_lookup, name="license-bench-lookup"))

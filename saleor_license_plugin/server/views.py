@@ -44,6 +44,11 @@ def unsubscribe(request: HttpRequest) -> HttpResponse:
     return dispatch(request, "reminders/unsubscribe/", principal=ANONYMOUS, catalog=load_catalog())
 
 
+def dashboard(request: HttpRequest, rest: str = "") -> HttpResponse:
+    # The Dashboard app's manifest, page and assets: public, the page's API calls carry a token.
+    return dispatch(request, f"dashboard/{rest}", principal=ANONYMOUS, catalog=load_catalog())
+
+
 def bench_lookup(request: HttpRequest) -> HttpResponse:
     """Benchmark baseline (mounted only with ``LICENSE_BENCHMARK=1``): read a key, digest it,
     one indexed lookup, a small JSON answer. No auth, no rate limit: never expose it."""
