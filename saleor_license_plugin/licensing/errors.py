@@ -45,6 +45,8 @@ class LicenseErrorCode(StrEnum):
     # renewals
     LINK_EXPIRED = "LINK_EXPIRED"
     NOTHING_TO_RENEW = "NOTHING_TO_RENEW"
+    # partners: a trial or NFR quota is used up
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
     # idempotency
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     # access

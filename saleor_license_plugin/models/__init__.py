@@ -5,6 +5,7 @@
 - ``holds``: changes to a license that an unpaid order holds;
 - ``outbox``: messages and side effects performed exactly once;
 - ``reminders``: renewal reminders sent, customers' opt-outs;
+- ``partners``: partners (resellers) and the end customers each one manages;
 - ``payments``: what the payment gateways record to act exactly once (processed
   notifications, refund attempts).
 """
@@ -23,6 +24,12 @@ from saleor_license_plugin.models.licenses import (
     new_deployment_id,
 )
 from saleor_license_plugin.models.outbox import OutboxMessage, OutboxStatus
+from saleor_license_plugin.models.partners import (
+    CUSTOMER_OWNER_PREFIX,
+    EndCustomer,
+    Partner,
+    new_customer_id,
+)
 from saleor_license_plugin.models.payments import (
     ProcessedNotification,
     RefundAttempt,
@@ -31,11 +38,13 @@ from saleor_license_plugin.models.payments import (
 from saleor_license_plugin.models.reminders import CustomerPreference, ReminderClaim
 
 __all__ = [
+    "CUSTOMER_OWNER_PREFIX",
     "Activation",
     "AppendOnlyError",
     "AppendOnlyQuerySet",
     "CustomerPreference",
     "Deployment",
+    "EndCustomer",
     "HoldState",
     "License",
     "LicenseEvent",
@@ -43,11 +52,13 @@ __all__ = [
     "LicenseStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "Partner",
     "PendingChange",
     "ProcessedNotification",
     "RefundAttempt",
     "RefundAttemptStatus",
     "ReminderClaim",
     "SigningKey",
+    "new_customer_id",
     "new_deployment_id",
 ]
