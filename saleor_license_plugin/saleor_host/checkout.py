@@ -23,6 +23,8 @@ from saleor_license_plugin.licensing.checkout_lines import (
     LineInput,
     LineIntent,
     check_checkout_requirements,
+    check_new_line_owner,
+    checkout_customer,
     completion_error,
     line_quantity,
     prepare_line,
@@ -147,14 +149,34 @@ def guard_completion(
                 has_license_lines = True
                 errors.append(checkout_error(exc, [line_gid]))
         if has_license_lines and not errors:
-            try:
-                check_checkout_requirements(checkout_metadata(checkout_info.checkout), settings)
-            except LicenseError as exc:
-                errors.append(checkout_error(exc))
+            errors += _check_metadata(checkout_info.checkout, buyer, changes, settings)
         if not errors:
             errors += _hold_changes(changes, checkout_info.checkout, catalog, now)
     if errors:
         raise ValidationError({"lines": errors})
+
+
+def _check_metadata(
+    checkout: Any,
+    buyer: Principal,
+    changes: list[tuple[LineIntent, str]],
+    settings: conf.LicenseSettings,
+) -> list[ValidationError]:
+    """Terms, reference, the end customer named (one of the buyer-partner's) and who gets
+    the keys; the deployment of every NEW line serves the licenses' owner-to-be."""
+    metadata = checkout_metadata(checkout)
+    try:
+        check_checkout_requirements(metadata, settings)
+        customer, _ = checkout_customer(metadata, buyer)
+    except LicenseError as exc:
+        return [checkout_error(exc)]
+    errors = []
+    for intent, line_gid in changes:
+        try:
+            check_new_line_owner(intent, customer, buyer)
+        except LicenseError as exc:
+            errors.append(checkout_error(exc, [line_gid]))
+    return errors
 
 
 def _hold_changes(
