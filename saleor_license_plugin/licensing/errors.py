@@ -47,6 +47,8 @@ class LicenseErrorCode(StrEnum):
     NOTHING_TO_RENEW = "NOTHING_TO_RENEW"
     # partners: a trial or NFR quota is used up
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+    # a voucher meant for partners of other levels (voucher metadata license.partner_levels)
+    PARTNER_LEVEL_REQUIRED = "PARTNER_LEVEL_REQUIRED"
     # idempotency
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     # access

@@ -348,6 +348,29 @@ def checkout_customer(value: Any, buyer: Principal, field: str = "metadata") -> 
     return customer
 
 
+# --- pricing per level ------------------------------------------------------------------------
+
+# Voucher (or any discount's) metadata: the partner levels allowed to use it, comma-separated.
+LEVELS_KEY = "license.partner_levels"
+
+
+def check_level_discount(metadata: Mapping[str, Any], buyer: Principal) -> None:
+    """A discount whose metadata names partner levels (``license.partner_levels=gold,
+    platinum``) is for active partners of those levels only: ``PARTNER_LEVEL_REQUIRED``
+    for anyone else. A discount without the key is anyone's."""
+    named = str(metadata.get(LEVELS_KEY, "") or "")
+    levels = {level.strip().lower() for level in named.split(",") if level.strip()}
+    if not levels:
+        return
+    partner = partner_of(buyer)
+    if partner is None or partner.level not in levels:
+        raise LicenseError(
+            LicenseErrorCode.PARTNER_LEVEL_REQUIRED,
+            "This discount code is for partners of another level.",
+            "promoCode",
+        )
+
+
 # --- transfers -------------------------------------------------------------------------------
 
 

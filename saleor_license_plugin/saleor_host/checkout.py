@@ -17,7 +17,7 @@ from saleor.checkout.utils import invalidate_checkout
 from saleor.product.models import ProductVariant
 
 from saleor_license_plugin import conf
-from saleor_license_plugin.licensing import holds
+from saleor_license_plugin.licensing import holds, partners
 from saleor_license_plugin.licensing.checkout_lines import (
     LineFacts,
     LineInput,
@@ -151,6 +151,8 @@ def guard_completion(
         if has_license_lines and not errors:
             errors += _check_metadata(checkout_info.checkout, buyer, changes, settings)
         if not errors:
+            errors += _check_voucher(checkout_info, buyer)
+        if not errors:
             errors += _hold_changes(changes, checkout_info.checkout, catalog, now)
     if errors:
         raise ValidationError({"lines": errors})
@@ -177,6 +179,25 @@ def _check_metadata(
         except LicenseError as exc:
             errors.append(checkout_error(exc, [line_gid]))
     return errors
+
+
+def _check_voucher(checkout_info: Any, buyer: Principal) -> list[ValidationError]:
+    """Pricing per partner level: a voucher whose metadata names partner levels
+    (``license.partner_levels``) is for partners of those levels only."""
+    voucher = getattr(checkout_info, "voucher", None)
+    code = getattr(checkout_info.checkout, "voucher_code", None)
+    if voucher is None and code:
+        from saleor.discount.models import VoucherCode
+
+        found = VoucherCode.objects.select_related("voucher").filter(code=code).first()
+        voucher = found.voucher if found is not None else None
+    if voucher is None:
+        return []
+    try:
+        partners.check_level_discount(voucher.metadata or {}, buyer)
+    except LicenseError as exc:
+        return [checkout_error(exc)]
+    return []
 
 
 def _hold_changes(

@@ -398,3 +398,16 @@ def test_deployments_of_a_customer_are_counted_in_its_record(acme):
         name="Acme PBX", owner_id=acme.owner_id, reseller_id=PARTNER_A.user_id, customer_id=acme.pk
     )
     assert Deployment.objects.filter(customer=acme).count() == 1
+
+
+def test_a_discount_naming_levels_is_for_those_partners_only(partner_a, partner_b):
+    gold = {"license.partner_levels": " Gold ,platinum"}
+    partners.check_level_discount(gold, PARTNER_A)
+    partners.check_level_discount({}, CAROL)  # a discount for everyone
+    for buyer in (PARTNER_B, CAROL, Principal()):
+        assert code(partners.check_level_discount, gold, buyer) == (
+            "PARTNER_LEVEL_REQUIRED",
+            "promoCode",
+        )
+    partners.set_partner(PARTNER_A.user_id, {"active": False})
+    assert code(partners.check_level_discount, gold, PARTNER_A)[0] == "PARTNER_LEVEL_REQUIRED"

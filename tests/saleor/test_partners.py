@@ -163,3 +163,41 @@ def test_the_renewals_report_lines_complete_as_a_paid_order(
     license.refresh_from_db()
     assert license.term_expires_at == due.replace(year=due.year + 1)
     assert plugin_api.post(REPORT)["partnerRenewals"]["edges"] == []
+
+
+ADD_PROMO_CODE = """
+mutation Promo($id: ID!, $code: String!) {
+  checkoutAddPromoCode(id: $id, promoCode: $code) { errors { field code message } }
+}
+"""
+
+
+def test_a_voucher_for_a_partner_level_is_for_that_levels_partners_only(
+    license_plugin, license_products, plugin_api, user_api_client, customer_user, voucher
+):
+    """Pricing per level: the merchant's GOLD voucher carries metadata
+    license.partner_levels=gold; anyone else is refused at checkoutComplete."""
+    voucher.store_value_in_metadata({"license.partner_levels": "gold, platinum"})
+    voucher.save(update_fields=["metadata"])
+
+    def buy():
+        checkout_id = create_checkout(user_api_client)
+        add_license_lines(
+            plugin_api,
+            checkout_id,
+            [{"variantId": gid("ProductVariant", license_products["pro-8"].pk), "action": "NEW"}],
+        )
+        promo = get_graphql_content(
+            user_api_client.post_graphql(ADD_PROMO_CODE, {"id": checkout_id, "code": voucher.code})
+        )["data"]["checkoutAddPromoCode"]
+        assert promo["errors"] == [], promo
+        return pay_and_complete(user_api_client, checkout_id)
+
+    refused = buy()  # not a partner
+    assert refused["order"] is None
+    assert refused["errors"][0]["message"].startswith("PARTNER_LEVEL_REQUIRED:"), refused
+    make_partner(customer_user, level="silver")
+    assert buy()["order"] is None
+    make_partner(customer_user, level="gold")
+    done = buy()
+    assert done["errors"] == [] and done["order"]["chargeStatus"] == "FULL", done
