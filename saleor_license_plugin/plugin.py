@@ -61,7 +61,7 @@ class LicensePlugin(BasePlugin):
         "anonymous_verification": {
             "type": ConfigurationTypeField.STRING,
             "label": "Anonymous key verification",
-            "help_text": "'off': only signed-in owners, resellers and staff can verify keys. "
+            "help_text": "'off': only signed-in owners, their partners and staff can verify keys. "
             "'minimal': anyone with a key sees its status and expiries, nothing else.",
         },
         "prorate_upgrades": {

@@ -39,7 +39,8 @@ RESULT_KEY = "saleor_license_plugin.fulfillment"  # on order lines: what fulfill
 TERMS_ACCEPTED_KEY = "license.terms_accepted"  # checkout metadata set by the storefront
 REFERENCE_KEY = "license.reference"  # PO / reference / PI number, checkout metadata
 MAX_REFERENCE_LENGTH = 64
-# A reseller buying for a customer names them in checkout metadata (copied onto the order).
+# Free text naming who a buyer bought for (without an end-customer record), in checkout
+# metadata (copied onto the order).
 END_CUSTOMER_KEYS = {
     "license.end_customer_company": "company",
     "license.end_customer_name": "name",
