@@ -28,7 +28,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import ProtectedError, Q, QuerySet
 from django.utils import timezone
 
 from saleor_license_plugin.conf import PartnerQuota, get_settings
@@ -214,12 +214,16 @@ def update_customer(customer: EndCustomer, data: Mapping[str, Any]) -> EndCustom
 
 def delete_customer(customer: EndCustomer) -> None:
     """Only a customer without licenses or deployments (transfer those first)."""
-    with transaction.atomic():
-        if License.objects.filter(customer=customer).exists() or (
-            Deployment.objects.filter(customer=customer).exists()
-        ):
-            raise _invalid("This customer has licenses or deployments: transfer them first.", "id")
-        customer.delete()
+    refused = _invalid("This customer has licenses or deployments: transfer them first.", "id")
+    try:
+        with transaction.atomic():
+            if License.objects.filter(customer=customer).exists() or (
+                Deployment.objects.filter(customer=customer).exists()
+            ):
+                raise refused
+            customer.delete()
+    except ProtectedError:  # one was added meanwhile
+        raise refused from None
 
 
 def owner_for(customer: EndCustomer) -> lifecycle.Owner:
