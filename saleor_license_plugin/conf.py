@@ -97,9 +97,44 @@ DEFAULTS: dict[str, Any] = {
     # tests, e.g. "http://localhost:8420"); None: Stripe's own API. A Django setting, not a
     # Dashboard field: the secret key goes wherever this points.
     "STRIPE_API_BASE": None,
+    # Partners: per level code, how many open trial and not-for-resale licenses a partner may
+    # create, e.g. {"gold": {"trials": 10, "nfr": 2}}; a partner's own quotas override its
+    # level's; a level not listed allows none.
+    "PARTNER_LEVELS": {},
+    # Days a trial license runs (partner trials; staff may give another number per license).
+    "TRIAL_DAYS": 30,
 }
 
 ANONYMOUS_MODES = ("off", "minimal")
+MAX_TRIAL_DAYS = 365
+
+
+@dataclass(frozen=True)
+class PartnerQuota:
+    """What a partner level may create: open trials and not-for-resale licenses."""
+
+    trials: int = 0
+    nfr: int = 0
+
+
+def _partner_levels(value: Any) -> dict[str, PartnerQuota]:
+    levels = {}
+    for level, quota in dict(value or {}).items():
+        code = str(level).strip().lower()
+        if not code or len(code) > 32:
+            raise ValueError("PARTNER_LEVELS: level codes have 1 to 32 characters.")
+        trials, nfr = int(quota.get("trials", 0)), int(quota.get("nfr", 0))
+        if trials < 0 or nfr < 0:
+            raise ValueError("PARTNER_LEVELS: quotas are whole numbers >= 0.")
+        levels[code] = PartnerQuota(trials, nfr)
+    return levels
+
+
+def _trial_days(value: Any) -> int:
+    days = int(value)
+    if not 1 <= days <= MAX_TRIAL_DAYS:
+        raise ValueError(f"TRIAL_DAYS: 1 to {MAX_TRIAL_DAYS}.")
+    return days
 
 
 @dataclass(frozen=True)
@@ -142,6 +177,8 @@ class LicenseSettings:
     catalog_file: str | None = None
     task_host: str | None = None
     stripe_api_base: str | None = None
+    partner_levels: Mapping[str, PartnerQuota] = field(default_factory=dict)
+    trial_days: int = 30
 
     def with_overrides(self, **overrides: Any) -> LicenseSettings:
         return replace(self, **overrides)
@@ -225,6 +262,8 @@ def from_django_settings() -> LicenseSettings:
         catalog_file=raw["CATALOG_FILE"] or None,
         task_host=raw["TASK_HOST"] or None,
         stripe_api_base=str(raw["STRIPE_API_BASE"] or "").strip().rstrip("/") or None,
+        partner_levels=_partner_levels(raw["PARTNER_LEVELS"]),
+        trial_days=_trial_days(raw["TRIAL_DAYS"]),
     )
 
 
@@ -322,6 +361,34 @@ def parse_url(value: Any) -> str | None:
     return url
 
 
+def parse_trial_days(value: Any) -> int | None:
+    days = parse_days(value)
+    if days is not None and not 1 <= days <= MAX_TRIAL_DAYS:
+        raise ValueError(f"Enter 1 to {MAX_TRIAL_DAYS} days.")
+    return days
+
+
+def parse_partner_levels(value: Any) -> dict[str, PartnerQuota] | None:
+    """``"gold: 10/2, silver: 5/1"``: per level code, open trials / not-for-resale licenses;
+    None for empty."""
+    if _blank(value):
+        return None
+    levels: dict[str, dict[str, int]] = {}
+    message = "Give level: trials/nfr pairs, e.g. gold: 10/2, silver: 5/1."
+    for part in str(value).split(","):
+        if not part.strip():
+            continue
+        level, colon, quota = part.partition(":")
+        trials, slash, nfr = quota.partition("/")
+        if not (colon and slash and trials.strip().isdigit() and nfr.strip().isdigit()):
+            raise ValueError(message)
+        levels[level.strip()] = {"trials": int(trials), "nfr": int(nfr)}
+    try:
+        return _partner_levels(levels)
+    except ValueError:
+        raise ValueError(message) from None
+
+
 def parse_slugs(value: Any) -> frozenset[str]:
     return frozenset(slug.strip() for slug in str(value or "").split(",") if slug.strip())
 
@@ -340,6 +407,8 @@ DASHBOARD_FIELDS: dict[str, tuple[str, Any]] = {
     "require_terms_acceptance": ("require_terms_acceptance", parse_bool),
     "require_reference": ("require_reference", parse_bool),
     "anonymous_verification": ("anonymous_verification", parse_anonymous),
+    "partner_levels": ("partner_levels", parse_partner_levels),
+    "trial_days": ("trial_days", parse_trial_days),
 }
 
 

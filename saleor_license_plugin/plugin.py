@@ -62,7 +62,7 @@ class LicensePlugin(BasePlugin):
         "anonymous_verification": {
             "type": ConfigurationTypeField.STRING,
             "label": "Anonymous key verification",
-            "help_text": "'off': only signed-in owners, resellers and staff can verify keys. "
+            "help_text": "'off': only signed-in owners, their partners and staff can verify keys. "
             "'minimal': anyone with a key sees its status and expiries, nothing else.",
         },
         "prorate_upgrades": {
@@ -132,6 +132,18 @@ class LicensePlugin(BasePlugin):
             "label": "Require a reference / PO number",
             "help_text": "checkoutComplete needs checkout metadata license.reference (a "
             "purchase order, reference or PI number) when the checkout has license lines.",
+        },
+        "partner_levels": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Partner levels: trial / NFR quotas",
+            "help_text": "Per partner level code, how many open trial and not-for-resale "
+            "licenses a partner may create, e.g. gold: 10/2, silver: 5/1. A partner's own "
+            "quotas (partnerSet) override its level's; a level not listed allows none.",
+        },
+        "trial_days": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Trial days",
+            "help_text": "How many days a partner's trial license runs (1 to 365).",
         },
         "deployment_required_products": {
             "type": ConfigurationTypeField.STRING,

@@ -34,8 +34,15 @@ EMAILED = "keys_emailed"
 KIND = "license_keys"
 
 
-def message_key(order_id: str) -> str:
-    return f"order:{order_id}:keys"
+CUSTOMER = "customer"  # the second recipient of an order: the end customer a partner named
+
+
+def message_key(order_id: str, to: str = "") -> str:
+    return f"order:{order_id}:keys" + (f":{to}" if to else "")
+
+
+def _emailed_key(order_id: str, to: str = "") -> str:
+    return f"{order_id}:{EMAILED}" + (f":{to}" if to else "")
 
 
 def _body(order_id: str, licenses: list[License]) -> str:
@@ -54,28 +61,40 @@ def _body(order_id: str, licenses: list[License]) -> str:
     return "\n".join(lines)
 
 
-def send_keys_once(order: OrderPayload, results: list[LineResult]) -> bool:
-    """Email the order's keys to the buyer, once; True if this call sent them."""
-    ids = [pk for result in results for pk in result.licenses]
-    if not ids or not order.email:
-        return False
-    event_key = f"{order.order_id}:{EMAILED}"
-    if LicenseEvent.objects.filter(idempotency_key=event_key).exists():
-        return False  # emailed (possibly before the outbox existed)
-    licenses = list(License.objects.filter(pk__in=ids).select_related("deployment").order_by("pk"))
+def recipients(order: OrderPayload) -> list[tuple[str, str]]:
+    """``(to, address)`` per keys email of the order: the buyer (``to`` empty) unless the
+    order sends the keys to its end customer only, and the end customer if it says so."""
+    found = []
+    if order.keys_to != CUSTOMER and order.email:
+        found.append(("", order.email))
+    if order.keys_to != "partner" and order.customer_email:
+        found.append((CUSTOMER, order.customer_email))
+    return found
 
-    return _send(order.order_id, order.email, licenses)
+
+def send_keys_once(order: OrderPayload, results: list[LineResult]) -> bool:
+    """Email the order's keys to each recipient once; True if this call sent any."""
+    ids = [pk for result in results for pk in result.licenses]
+    if not ids:
+        return False
+    licenses = list(License.objects.filter(pk__in=ids).select_related("deployment").order_by("pk"))
+    sent = False
+    for to, address in recipients(order):
+        if LicenseEvent.objects.filter(idempotency_key=_emailed_key(order.order_id, to)).exists():
+            continue  # emailed (possibly before the outbox existed)
+        sent = _send(order.order_id, address, licenses, to) or sent
+    return sent
 
 
 def resend_keys(key: str, recipient: str) -> bool:
     """Send a keys email that failed, or whose worker died, again (the reconciliation)."""
-    order_id = key.removeprefix("order:").removesuffix(":keys")
+    order_id, _, to = key.removeprefix("order:").partition(":keys")
     licenses = list(
         License.objects.filter(origin_order_id=order_id).select_related("deployment").order_by("pk")
     )
     if not licenses or not recipient:
         return False
-    return _send(order_id, recipient, licenses)
+    return _send(order_id, recipient, licenses, to.removeprefix(":"))
 
 
 RESEND_KIND = "license_keys_resend"
@@ -118,7 +137,7 @@ def resend_license_key(license: License, *, actor: str, now: datetime | None = N
     return license.owner_email
 
 
-def _send(order_id: str, recipient: str, licenses: list[License]) -> bool:
+def _send(order_id: str, recipient: str, licenses: list[License], to: str = "") -> bool:
     def build() -> EmailMessage:
         return EmailMessage(
             subject=f"Your licenses for order {order_id}",
@@ -127,7 +146,7 @@ def _send(order_id: str, recipient: str, licenses: list[License]) -> bool:
             to=[recipient],
         )
 
-    if not outbox.send_once(message_key(order_id), kind=KIND, recipient=recipient, build=build):
+    if not outbox.send_once(message_key(order_id, to), kind=KIND, recipient=recipient, build=build):
         return False
     try:
         with transaction.atomic():
@@ -136,8 +155,8 @@ def _send(order_id: str, recipient: str, licenses: list[License]) -> bool:
                 action=EMAILED,
                 actor=f"order:{order_id}",
                 order_id=order_id,
-                idempotency_key=f"{order_id}:{EMAILED}",
-                note=f"{len(licenses)} license(s) sent to the buyer",
+                idempotency_key=_emailed_key(order_id, to),
+                note=f"{len(licenses)} license(s) sent to the {to or 'buyer'}",
                 created_at=timezone.now(),
             )
     except IntegrityError:  # recorded before (a resend after a crash)

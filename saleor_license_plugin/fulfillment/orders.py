@@ -18,11 +18,12 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from saleor_license_plugin.licensing import access, holds, lifecycle, subscriptions
+from saleor_license_plugin.licensing import access, holds, lifecycle, partners, subscriptions
 from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, PlanTerms, parse_terms
 from saleor_license_plugin.licensing.checkout_lines import LineIntent
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.lifecycle import Action, OrderLineRef, Owner
+from saleor_license_plugin.licensing.ports import Principal
 from saleor_license_plugin.licensing.pricing import LineAction
 from saleor_license_plugin.models import Deployment, License, LicenseEvent, LicenseStatus
 
@@ -49,6 +50,17 @@ class OrderPayload:
     # Auto-renew lines: the gateway that took the payment (holds the saved card), the channel.
     payment_gateway: str = ""
     channel: str = ""
+    customer: str = ""  # the end customer's public id, when a partner bought for one
+    keys_to: str = "partner"  # who gets the keys email: partner (the buyer), customer, both
+    customer_email: str = ""  # where "customer" keys go
+
+    def owner(self) -> Owner:
+        """Who the order's new licenses belong to: the end customer it names (one of the
+        buyer's, checked again now: NOT_FOUND otherwise), else the buyer."""
+        if not self.customer:
+            return Owner(self.buyer_id, self.email, end_customer=self.end_customer)
+        customer = partners.checkout_customer(self.customer, Principal(self.buyer_id or None))
+        return partners.owner_for(customer)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,10 +138,10 @@ def _apply_line(
     terms = parse_terms(line.metadata)
     actor = _actor(order.order_id)
     action = intent.line_action
-    if action is LineAction.NEW:
+    if action is LineAction.NEW and intent.license_id is None:
         if not isinstance(terms, EditionTerms):
             raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.")
-        owner = Owner(order.buyer_id, order.email, end_customer=order.end_customer)
+        owner = order.owner()
         pending = not order.paid
         for unit in range(intent.quantity):
             issued = lifecycle.issue_license(
@@ -163,7 +175,7 @@ def _apply_line(
         subscription = subscriptions.start(
             terms=terms,
             details=subscriptions.clean_details_again(terms, intent.details or {}, ref),
-            owner=Owner(order.buyer_id, order.email, end_customer=order.end_customer),
+            owner=order.owner(),
             plan_variant=intent.variant_id,
             order_line=ref,
             currency=order.currency,
@@ -173,7 +185,20 @@ def _apply_line(
         result.licenses.append(subscription.license_id)
         return
     license_id = int(intent.license_id or 0)
-    if action is LineAction.UPGRADE:
+    if action is LineAction.NEW:  # names a trial: it becomes this paid license
+        if not isinstance(terms, EditionTerms):
+            raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.")
+        lifecycle.convert_trial(
+            license_id,
+            terms=terms,
+            product_code=intent.variant_id,
+            maintenance_years=intent.maintenance_years,
+            term_years=intent.years,
+            order_line=ref,
+            actor=actor,
+            now=now,
+        )
+    elif action is LineAction.UPGRADE:
         if not isinstance(terms, EditionTerms):
             raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.")
         lifecycle.upgrade_license(

@@ -19,6 +19,6 @@ def fulfill(order: OrderPayload, host: TaskHost) -> list[LineResult]:
             holds.settle(holds.order_holder(order.order_id))
             report_failed_lines(order, results, host)
         host.write_order_results(order.order_id, {r.line_id: r.for_metadata() for r in results})
-        if order.paid and order.email:
+        if order.paid:
             notify.send_keys_once(order, results)
     return results

@@ -41,6 +41,7 @@ from saleor_license_plugin.licensing.renewals import (
     window,
 )
 from saleor_license_plugin.models import (
+    CUSTOMER_OWNER_PREFIX,
     CustomerPreference,
     License,
     OutboxMessage,
@@ -192,6 +193,9 @@ def send_reminders(
         .filter(expiring)
         .exclude(owner_id__in=opted_out)
         .exclude(owner_email="")
+        # An end customer without an account could not use the renewal link: its partner
+        # renews for it (the renewals report).
+        .exclude(owner_id__startswith=CUSTOMER_OWNER_PREFIX)
         .order_by("pk")
     )
     sweep = uuid.uuid4().hex[:12]

@@ -17,6 +17,7 @@ from saleor_license_plugin.graphql.core import (
     BaseMutation,
     from_global_id,
     permission_denied,
+    require_staff,
     require_user,
     text,
 )
@@ -31,14 +32,20 @@ from saleor_license_plugin.graphql.types import (
     add_ons,
     quote_value,
 )
-from saleor_license_plugin.licensing import access, activation, lifecycle
+from saleor_license_plugin.licensing import access, activation, lifecycle, partners
 from saleor_license_plugin.licensing.catalog import EditionTerms
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.keys import format_key
 from saleor_license_plugin.licensing.lookup import license_by_key, not_found, visible_license
 from saleor_license_plugin.licensing.offers import LineRequest, offers_for, quote_line
 from saleor_license_plugin.licensing.pricing import LineAction, YearBounds, check_years
-from saleor_license_plugin.models import Deployment, License, LicenseKind
+from saleor_license_plugin.models import (
+    CUSTOMER_OWNER_PREFIX,
+    Deployment,
+    License,
+    LicenseKind,
+    Partner,
+)
 
 MAX_TRIAL_DAYS = 365
 
@@ -174,9 +181,14 @@ def _int(data: dict[str, Any], name: str, default: int) -> int:
 
 class IssueLicenseInput(graphene.InputObjectType):
     variant_id = graphene.String(required=True, description="A license edition in the catalog.")
-    owner_id = graphene.String(required=True, description="The customer's user id.")
+    owner_id = graphene.String(description="The customer's user id (or give customerId).")
     owner_email = graphene.String()
-    reseller_id = graphene.String()
+    partner_id = graphene.String(description="A partner's user id: it manages the license.")
+    reseller_id = graphene.String(deprecation_reason="Use partnerId.")
+    customer_id = graphene.String(
+        description="A partner's end customer (C-…): the license is the customer's, managed by "
+        "its partner (instead of ownerId and partnerId)."
+    )
     kind = LicenseKindEnum(description="STANDARD (default), NFR or TRIAL.")
     years = graphene.Int(description="Term years of annual editions (default 1).")
     trial_days = graphene.Int(description="TRIAL: days until the term ends (default 30).")
@@ -226,18 +238,7 @@ class IssueLicense(BaseMutation):
             raise LicenseError(
                 LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not a license edition.", "variantId"
             )
-        owner_id = text(data.get("owner_id"), "ownerId", maximum=128, required=True)
-        email = text(data.get("owner_email"), "ownerEmail", maximum=254)
-        if email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                raise LicenseError(
-                    LicenseErrorCode.INVALID, "Not an e-mail address.", "ownerEmail"
-                ) from None
-        owner = lifecycle.Owner(
-            owner_id, email, text(data.get("reseller_id"), "resellerId", maximum=128)
-        )
+        owner = _issue_owner(ctx, data)
         order_id = text(data.get("order_id"), "orderId", maximum=128)
         line_id = text(data.get("order_line_id"), "orderLineId", maximum=128)
         if bool(order_id) != bool(line_id):
@@ -280,6 +281,40 @@ class IssueLicense(BaseMutation):
             key=format_key(issued.key) if issued.key else None,
             created=issued.created,
         )
+
+
+def _issue_owner(ctx: ApiContext, data: dict[str, Any]) -> lifecycle.Owner:
+    """Whose license staff issue: an end customer's (managed by its partner), or a user's,
+    managed by a partner if one is named."""
+    if data.get("customer_id") is not None:
+        if data.get("owner_id") is not None or data.get("partner_id") or data.get("reseller_id"):
+            raise LicenseError(
+                LicenseErrorCode.INVALID,
+                "Give customerId, or ownerId (and partnerId), not both.",
+                "customerId",
+            )
+        customer = access.visible_customer(
+            text(data["customer_id"], "customerId", maximum=32, required=True), ctx.principal
+        )
+        return partners.owner_for(customer)
+    owner_id = text(data.get("owner_id"), "ownerId", maximum=128, required=True)
+    if owner_id.startswith(CUSTOMER_OWNER_PREFIX):
+        raise LicenseError(
+            LicenseErrorCode.INVALID, "Name an end customer with customerId.", "ownerId"
+        )
+    email = text(data.get("owner_email"), "ownerEmail", maximum=254)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise LicenseError(
+                LicenseErrorCode.INVALID, "Not an e-mail address.", "ownerEmail"
+            ) from None
+    field = "partnerId" if data.get("partner_id") else "resellerId"
+    partner_id = text(data.get("partner_id") or data.get("reseller_id"), field, maximum=128)
+    if partner_id and not Partner.objects.filter(user_id=partner_id).exists():
+        raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such partner.", field)
+    return lifecycle.Owner(owner_id, email, partner_id)
 
 
 def _staff_change(cls: Any, ctx: ApiContext, id: Any, reason: Any, change: Any) -> Any:
@@ -469,24 +504,39 @@ class DeploymentCreate(BaseMutation):
     class Arguments:
         name = graphene.String(required=True)
         customer_id = graphene.String(
-            description="Staff, or a reseller of this customer's licenses: create it for them."
+            description="An end customer's public id (C-…): its partner, or staff, create the "
+            "deployment for it (owned by the customer, managed by the partner)."
         )
+        owner_id = graphene.String(description="Staff: create it for this user.")
 
     @classmethod
-    def perform(cls, ctx: ApiContext, name: Any = None, customer_id: Any = None) -> Any:
+    def perform(
+        cls, ctx: ApiContext, name: Any = None, customer_id: Any = None, owner_id: Any = None
+    ) -> Any:
         user_id = require_user(ctx)
-        customer = text(customer_id, "customerId", maximum=128)
-        owner, reseller = user_id, ""
-        if customer and customer != user_id:
-            # A reseller proves the relationship by reselling the customer a license already;
-            # otherwise anyone could put deployments into anyone's list.
-            manages = License.objects.filter(owner_id=customer, reseller_id=user_id).exists()
-            if not (ctx.principal.is_staff or manages):
-                raise permission_denied("You do not manage this customer's licenses.")
-            owner, reseller = customer, "" if ctx.principal.is_staff else user_id
-        deployment = lifecycle.create_deployment(
-            name=text(name, "name", required=True), owner_id=owner, reseller_id=reseller
-        )
+        name = text(name, "name", required=True)
+        if customer_id is not None:
+            customer = access.visible_customer(
+                text(customer_id, "customerId", maximum=32, required=True), ctx.principal
+            )
+            if not ctx.principal.is_staff:
+                partners.require_partner(ctx.principal)
+            owner = partners.owner_for(customer)
+            deployment = lifecycle.create_deployment(
+                name=name,
+                owner_id=owner.user_id,
+                reseller_id=owner.reseller_id,
+                customer_id=customer.pk,
+            )
+            return cls.success(deployment=deployment)
+        owner_id = text(owner_id, "ownerId", maximum=128)
+        if owner_id and owner_id != user_id:
+            require_staff(ctx)  # anyone else could put deployments into anyone's list
+            if owner_id.startswith(CUSTOMER_OWNER_PREFIX):
+                raise LicenseError(
+                    LicenseErrorCode.INVALID, "Name an end customer with customerId.", "ownerId"
+                )
+        deployment = lifecycle.create_deployment(name=name, owner_id=owner_id or user_id)
         return cls.success(deployment=deployment)
 
 

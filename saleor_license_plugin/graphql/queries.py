@@ -24,6 +24,7 @@ from saleor_license_plugin.graphql.core import (
 from saleor_license_plugin.graphql.types import (
     DeploymentCountableConnection,
     LicenseCountableConnection,
+    LicenseKindEnum,
     LicenseStatistics,
     LicenseStatusCount,
     LicenseStatusEnum,
@@ -34,7 +35,13 @@ from saleor_license_plugin.licensing import access
 from saleor_license_plugin.licensing.entitlements import get_signer, public_key_b64
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.lookup import key_digest, visible_license
-from saleor_license_plugin.models import Deployment, License, LicenseEvent, LicenseStatus
+from saleor_license_plugin.models import (
+    Deployment,
+    License,
+    LicenseEvent,
+    LicenseKind,
+    LicenseStatus,
+)
 
 MAX_EXPIRING_DAYS = 3660
 
@@ -42,7 +49,11 @@ MAX_EXPIRING_DAYS = 3660
 class LicenseFilterInput(graphene.InputObjectType):
     status = graphene.List(graphene.NonNull(LicenseStatusEnum))
     edition = graphene.String()
-    search = graphene.String(description="Key hint, edition, owner e-mail or deployment.")
+    search = graphene.String(
+        description="Key hint, edition, owner e-mail, deployment or end customer (company)."
+    )
+    kind = graphene.List(graphene.NonNull(LicenseKindEnum))
+    customer_id = graphene.String(description="One end customer's (its public id, C-…).")
     expiring_within_days = graphene.Int(
         description="Term or maintenance ends within this many days."
     )
@@ -80,6 +91,14 @@ def filter_licenses(
 ) -> QuerySet[License]:
     if statuses := spec.get("status"):
         queryset = queryset.filter(status__in=list(statuses))
+    if kinds := spec.get("kind"):
+        queryset = queryset.filter(kind__in=[getattr(k, "value", k) for k in kinds])
+    if spec.get("customer_id") is not None:
+        require_user(ctx)
+        customer = access.visible_customer(
+            text(spec["customer_id"], "customerId", maximum=32, required=True), ctx.principal
+        )
+        queryset = queryset.filter(customer=customer)
     if edition := text(spec.get("edition"), "edition", maximum=64):
         queryset = queryset.filter(edition__iexact=edition)
     if search := text(spec.get("search"), "search", maximum=100):
@@ -89,6 +108,7 @@ def filter_licenses(
             | Q(owner_email__icontains=search)
             | Q(deployment__public_id__iexact=search)
             | Q(deployment__name__icontains=search)
+            | Q(customer__company__icontains=search)
         )
     staff_filters = ("key", "order_id", "owner_id")
     if any(spec.get(name) is not None for name in staff_filters) and not ctx.principal.is_staff:
@@ -130,7 +150,7 @@ def events_of_order(order_id: str) -> QuerySet[Any]:
 
 def with_page_data(queryset: QuerySet[License]) -> QuerySet[License]:
     """Everything a license list shows, in the page's one query."""
-    return queryset.select_related("deployment").annotate(
+    return queryset.select_related("deployment", "customer").annotate(
         live_activations=Count("activations", filter=Q(activations__deactivated_at__isnull=True))
     )
 
@@ -156,7 +176,13 @@ class Query(graphene.ObjectType):
         after=graphene.String(),
         description="Deployments of the caller and their customers (typeahead).",
     )
-    license_statistics = graphene.Field(LicenseStatistics, required=True)
+    license_statistics = graphene.Field(
+        LicenseStatistics,
+        required=True,
+        customer_id=graphene.String(description="One end customer's licenses (C-…)."),
+        description="Counts over the licenses you may see (a partner: its own and its "
+        "customers'), or one end customer's.",
+    )
     licensing_public_key = graphene.Field(
         LicensingPublicKey, required=True, description="The key entitlements are signed with."
     )
@@ -223,10 +249,12 @@ class Query(graphene.ObjectType):
             raise as_graphql_error(error) from None
 
     @staticmethod
-    def resolve_license_statistics(root: Any, info: Any) -> LicenseStatistics:
+    def resolve_license_statistics(
+        root: Any, info: Any, customer_id: Any = None
+    ) -> LicenseStatistics:
         ctx = context(info)
         try:
-            queryset = visible_licenses(ctx)
+            queryset = filter_licenses(ctx, visible_licenses(ctx), {"customer_id": customer_id})
         except LicenseError as error:
             raise as_graphql_error(error) from None
         month_start = ctx.now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -236,6 +264,11 @@ class Query(graphene.ObjectType):
             expiring_60=Count("pk", filter=expiring_q(ctx, 60)),
             expiring_90=Count("pk", filter=expiring_q(ctx, 90)),
             issued=Count("pk", filter=Q(created_at__gte=month_start)),
+            trials_open=Count(
+                "pk",
+                filter=Q(kind=LicenseKind.TRIAL, status=LicenseStatus.ACTIVE)
+                & Q(term_expires_at__gt=ctx.now),
+            ),
             **{
                 f"status_{status.value}": Count("pk", filter=Q(status=status.value))
                 for status in LicenseStatus
@@ -251,6 +284,7 @@ class Query(graphene.ObjectType):
             expiring_within_60_days=counts["expiring_60"],
             expiring_within_90_days=counts["expiring_90"],
             issued_this_month=counts["issued"],
+            trials_open=counts["trials_open"],
         )
 
     @staticmethod

@@ -9,6 +9,7 @@ import graphene
 
 from saleor_license_plugin.graphql.checkout import CheckoutLicenseLinesAdd
 from saleor_license_plugin.graphql.mutations import Mutation
+from saleor_license_plugin.graphql.partners import PartnerMutations, PartnerQueries
 from saleor_license_plugin.graphql.queries import Query
 from saleor_license_plugin.graphql.renewals import (
     LicenseAutoRenewSet,
@@ -24,7 +25,7 @@ from saleor_license_plugin.graphql.subscriptions import (
 )
 
 
-class AllQueries(Query):
+class AllQueries(Query, PartnerQueries):
     license_reminder_preference = graphene.Field(
         LicenseReminderPreference,
         required=True,
@@ -44,7 +45,7 @@ class AllQueries(Query):
         name = "Query"
 
 
-class AllMutations(Mutation):
+class AllMutations(Mutation, PartnerMutations):
     checkout_license_lines_add = CheckoutLicenseLinesAdd.Field()
     renewal_checkout_create = RenewalCheckoutCreate.Field()
     license_reminders_set = LicenseRemindersSet.Field()

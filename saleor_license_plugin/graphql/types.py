@@ -8,15 +8,18 @@ import graphene
 from graphene import relay
 
 from saleor_license_plugin.graphql.core import Money, context
+from saleor_license_plugin.licensing import partners
 from saleor_license_plugin.licensing.offers import PricedLine
 from saleor_license_plugin.licensing.pricing import LineAction
 from saleor_license_plugin.models import (
     Activation,
     Deployment,
+    EndCustomer,
     License,
     LicenseEvent,
     LicenseKind,
     LicenseStatus,
+    Partner,
 )
 
 
@@ -41,11 +44,104 @@ class LicenseActionEnum(graphene.Enum):
         description = "What a checkout line does to a license."
 
 
+class PartnerType(graphene.ObjectType):
+    user_id = graphene.String(required=True)
+    email = graphene.String()
+    company = graphene.String()
+    level = graphene.String(description="The merchant's code for its pricing, e.g. gold.")
+    active = graphene.Boolean(required=True)
+    trial_quota = graphene.Int(required=True, description="Open trials allowed (own or level's).")
+    nfr_quota = graphene.Int(required=True, description="NFR licenses allowed (own or level's).")
+    trials_open = graphene.Int(required=True)
+    nfr_in_use = graphene.Int(required=True)
+    customer_count = graphene.Int(required=True)
+    created_at = graphene.DateTime(required=True)
+
+    class Meta:
+        name = "Partner"
+        description = "A reseller the merchant works with: it manages its end customers."
+
+    @staticmethod
+    def resolve_trial_quota(root: Partner, info: Any) -> int:
+        return partners.quota_of(root).trials
+
+    @staticmethod
+    def resolve_nfr_quota(root: Partner, info: Any) -> int:
+        return partners.quota_of(root).nfr
+
+    @staticmethod
+    def resolve_trials_open(root: Partner, info: Any) -> int:
+        return partners.open_trials(root, context(info).now).count()
+
+    @staticmethod
+    def resolve_nfr_in_use(root: Partner, info: Any) -> int:
+        return partners.nfr_in_use(root).count()
+
+    @staticmethod
+    def resolve_customer_count(root: Partner, info: Any) -> int:
+        return root.customers.count()
+
+
+class EndCustomerType(graphene.ObjectType):
+    public_id = graphene.String(required=True, description="The id to name it by, C-7KQ2MXW9.")
+    company = graphene.String(required=True)
+    contact_name = graphene.String()
+    email = graphene.String()
+    phone = graphene.String()
+    domain = graphene.String()
+    notes = graphene.String()
+    account_linked = graphene.Boolean(
+        required=True, description="The customer signs in and sees its own licenses."
+    )
+    user_id = graphene.String(description="Staff only: the linked account.")
+    partner_user_id = graphene.String(required=True)
+    license_count = graphene.Int(required=True)
+    created_at = graphene.DateTime(required=True)
+    updated_at = graphene.DateTime(required=True)
+
+    class Meta:
+        name = "EndCustomer"
+        interfaces = (relay.Node,)
+        description = (
+            "A partner's customer: licenses bought for it are its own, managed by the partner."
+        )
+
+    @staticmethod
+    def resolve_account_linked(root: EndCustomer, info: Any) -> bool:
+        return bool(root.user_id)
+
+    @staticmethod
+    def resolve_user_id(root: EndCustomer, info: Any) -> str | None:
+        return (root.user_id or None) if context(info).principal.is_staff else None
+
+    @staticmethod
+    def resolve_partner_user_id(root: EndCustomer, info: Any) -> str:
+        return root.partner.user_id
+
+    @staticmethod
+    def resolve_license_count(root: EndCustomer, info: Any) -> int:
+        annotated = getattr(root, "license_count", None)
+        return int(annotated) if annotated is not None else root.licenses.count()
+
+
+def _customer(root: License | Deployment, info: Any) -> EndCustomer | None:
+    """The end customer record, for its partner and staff only: the customer itself, seeing
+    its own license, does not read the partner's notes about it."""
+    if root.customer_id is None:
+        return None
+    principal = context(info).principal
+    if not (principal.is_staff or root.reseller_id == principal.user_id):
+        return None
+    return root.customer
+
+
 class DeploymentType(graphene.ObjectType):
     public_id = graphene.String(required=True, description="The id people type, e.g. D-7KQ2MXW9.")
     name = graphene.String(required=True)
     owner_id = graphene.String(required=True)
-    reseller_id = graphene.String(description="The reseller managing it for the owner, if any.")
+    partner_id = graphene.String(description="The partner managing it for the owner, if any.")
+    reseller_id = graphene.String(deprecation_reason="Use partnerId.")
+    customer = graphene.Field(EndCustomerType, description="The partner's end customer it is for.")
     created_at = graphene.DateTime(required=True)
 
     class Meta:
@@ -54,8 +150,16 @@ class DeploymentType(graphene.ObjectType):
         description = "A place a license runs: a PBX, a server, a cloud tenant."
 
     @staticmethod
+    def resolve_partner_id(root: Deployment, info: Any) -> str | None:
+        return root.reseller_id or None
+
+    @staticmethod
     def resolve_reseller_id(root: Deployment, info: Any) -> str | None:
         return root.reseller_id or None
+
+    @staticmethod
+    def resolve_customer(root: Deployment, info: Any) -> EndCustomer | None:
+        return _customer(root, info)
 
 
 class LicenseAddOn(graphene.ObjectType):
@@ -90,7 +194,8 @@ class LicenseEndCustomer(graphene.ObjectType):
     class Meta:
         name = "LicenseEndCustomer"
         description = (
-            "Who a reseller bought the license for (checkout metadata license.end_customer_*)."
+            "Who a partner bought the license for: its end customer record, or what checkout "
+            "metadata license.end_customer_* named."
         )
 
 
@@ -141,7 +246,7 @@ class LicenseActivationType(graphene.ObjectType):
 
 class LicenseType(graphene.ObjectType):
     key = graphene.String(
-        description="The full key, grouped; only for the owner, their reseller and staff."
+        description="The full key, grouped; only for the owner, their partner and staff."
     )
     key_hint = graphene.String(required=True, description="The last group of the key.")
     kind = graphene.Field(LicenseKindEnum, required=True)
@@ -170,7 +275,9 @@ class LicenseType(graphene.ObjectType):
     deployment = graphene.Field(DeploymentType)
     owner_id = graphene.String(required=True)
     owner_email = graphene.String()
-    reseller_id = graphene.String()
+    partner_id = graphene.String(description="The partner managing it for the owner, if any.")
+    reseller_id = graphene.String(deprecation_reason="Use partnerId.")
+    customer = graphene.Field(EndCustomerType, description="The partner's end customer it is for.")
     order_id = graphene.String(description="The order the license was issued for, if any.")
     end_customer = graphene.Field(LicenseEndCustomer)
     created_at = graphene.DateTime(required=True)
@@ -212,7 +319,8 @@ class LicenseType(graphene.ObjectType):
 
     @staticmethod
     def resolve_end_customer(root: License, info: Any) -> LicenseEndCustomer | None:
-        data = root.end_customer or {}
+        customer = root.customer if root.customer_id is not None else None
+        data = customer.as_end_customer() if customer is not None else (root.end_customer or {})
         if not data:
             return None
         return LicenseEndCustomer(**{k: data.get(k) for k in ("company", "name", "email", "phone")})
@@ -245,8 +353,16 @@ class LicenseType(graphene.ObjectType):
         return root.owner_email or None
 
     @staticmethod
+    def resolve_partner_id(root: License, info: Any) -> str | None:
+        return root.reseller_id or None
+
+    @staticmethod
     def resolve_reseller_id(root: License, info: Any) -> str | None:
         return root.reseller_id or None
+
+    @staticmethod
+    def resolve_customer(root: License, info: Any) -> EndCustomer | None:
+        return _customer(root, info)
 
     @staticmethod
     def resolve_order_id(root: License, info: Any) -> str | None:
@@ -409,6 +525,7 @@ class LicenseStatistics(graphene.ObjectType):
     expiring_within_60_days = graphene.Int(required=True)
     expiring_within_90_days = graphene.Int(required=True)
     issued_this_month = graphene.Int(required=True)
+    trials_open = graphene.Int(required=True, description="Active trials not yet expired.")
 
     class Meta:
         description = "Counts for a portal dashboard, over the licenses the caller may see."

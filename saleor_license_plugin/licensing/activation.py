@@ -10,7 +10,7 @@ Rules, each one transaction on the locked license:
 
 - At most ``License.max_activations`` live devices (``ACTIVATION_LIMIT_REACHED``). The same
   device activating again is a refresh: no new seat, no event, a freshly signed document.
-- Deployment: only a deployment of the license's owner or reseller can be named; anyone else's
+- Deployment: only a deployment of the license's owner or partner can be named; anyone else's
   is answered as an unknown one (``NOT_FOUND``, "No such deployment."), before anything else,
   so a key tells nothing about other customers' deployments. A bound license activates only
   for its own deployment (``DEPLOYMENT_MISMATCH`` when the caller names another of the owner's).

@@ -24,13 +24,14 @@ from decimal import Decimal
 from typing import Any
 
 from saleor_license_plugin.conf import LicenseSettings, get_settings
-from saleor_license_plugin.licensing import access, lookup
+from saleor_license_plugin.licensing import access, lookup, partners
 from saleor_license_plugin.licensing.catalog import EditionTerms, Term
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.lifecycle import Action, ensure_allowed
 from saleor_license_plugin.licensing.offers import LineRequest, PricedLine, quote_line
 from saleor_license_plugin.licensing.ports import Catalog, Principal
 from saleor_license_plugin.licensing.pricing import LineAction
-from saleor_license_plugin.models import Deployment, License
+from saleor_license_plugin.models import Deployment, EndCustomer, License, LicenseKind
 
 INTENT_KEY = "saleor_license_plugin.intent"
 INTENT_MAC_KEY = "saleor_license_plugin.intent_mac"
@@ -38,7 +39,8 @@ RESULT_KEY = "saleor_license_plugin.fulfillment"  # on order lines: what fulfill
 TERMS_ACCEPTED_KEY = "license.terms_accepted"  # checkout metadata set by the storefront
 REFERENCE_KEY = "license.reference"  # PO / reference / PI number, checkout metadata
 MAX_REFERENCE_LENGTH = 64
-# A reseller buying for a customer names them in checkout metadata (copied onto the order).
+# Free text naming who a buyer bought for (without an end-customer record), in checkout
+# metadata (copied onto the order).
 END_CUSTOMER_KEYS = {
     "license.end_customer_company": "company",
     "license.end_customer_name": "name",
@@ -46,6 +48,13 @@ END_CUSTOMER_KEYS = {
     "license.end_customer_phone": "phone",
 }
 MAX_END_CUSTOMER_LENGTH = 255
+# A partner buying for one of its end customers names it (its public id, C-…): the licenses of
+# the order's NEW lines are the customer's, managed by the partner.
+CUSTOMER_KEY = "license.customer"
+# Who gets the keys email: the buyer ("partner", the default), the named customer, or both.
+KEYS_TO_KEY = "license.keys_to"
+KEYS_TO_PARTNER, KEYS_TO_CUSTOMER, KEYS_TO_BOTH = "partner", "customer", "both"
+KEYS_TO = (KEYS_TO_PARTNER, KEYS_TO_CUSTOMER, KEYS_TO_BOTH)
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,8 @@ class LineInput:
     add_on: str | None = None  # optional check that the variant is this add-on
     auto_renew: bool = False  # renew this license automatically on the saved card
     subscription: Mapping[str, Any] | None = None  # SUBSCRIBE: mode, domain, customer, ...
+    # Instead of a key: a license the caller picked from a list (the renewals report).
+    license_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,31 @@ def _buyer_license(key: str | None, buyer: Principal, client_ip: str) -> License
     return lookup.visible_license(
         key, buyer, action="verify", client_ip=client_ip, field="licenseKey"
     )
+
+
+def _buyer_license_by_id(license_id: int, buyer: Principal) -> License:
+    """A license named by id (picked from a list the caller was shown): NOT_FOUND unless the
+    caller may see it. Ids are not secrets to guess, so no rate limit."""
+    license = License.objects.select_related("deployment").filter(pk=license_id).first()
+    if license is None or not buyer.can_see(license):
+        raise lookup.not_found("licenseId")
+    return license
+
+
+def _check_conversion(license: License, quantity: int) -> None:
+    """A NEW line that names a key converts that trial into a paid license: one unit, a trial
+    that is active or expired."""
+    if license.kind != LicenseKind.TRIAL:
+        raise LicenseError(
+            LicenseErrorCode.INVALID,
+            "A NEW line names a key only to convert a trial license.",
+            "licenseKey",
+        )
+    if quantity != 1:
+        raise LicenseError(
+            LicenseErrorCode.INVALID_QUANTITY, "A trial converts into one license.", "quantity"
+        )
+    ensure_allowed(license, Action.CONVERTED)
 
 
 def _buyer_deployment(public_id: str | None, buyer: Principal) -> Deployment | None:
@@ -219,11 +255,15 @@ def prepare_line(
         raise LicenseError(
             LicenseErrorCode.PERMISSION_DENIED, "Sign in to buy or change licenses.", "checkoutId"
         )
-    license = (
-        None
-        if line.action in (LineAction.NEW, LineAction.SUBSCRIBE)
-        else _buyer_license(line.license_key, buyer, client_ip)
-    )
+    license: License | None
+    if line.license_id is not None:
+        license = _buyer_license_by_id(line.license_id, buyer)
+    elif line.action in (LineAction.NEW, LineAction.SUBSCRIBE) and not line.license_key:
+        license = None
+    else:
+        license = _buyer_license(line.license_key, buyer, client_ip)
+    if line.action is LineAction.NEW and license is not None:
+        _check_conversion(license, line.quantity)
     deployment = _buyer_deployment(line.deployment_id, buyer)
     details = _subscription_details(line, catalog)
     request = LineRequest(
@@ -328,6 +368,8 @@ def revalidate_line(
                 "The license changed since this line was quoted; add the line again.",
                 "licenseKey",
             )
+        if intent.line_action is LineAction.NEW:
+            _check_conversion(license, intent.quantity)
     deployment = _buyer_deployment(intent.deployment_id, buyer)
     if intent.line_action is LineAction.SUBSCRIBE:
         # The domain may have been taken since the line was added.
@@ -381,6 +423,59 @@ def end_customer_from(metadata: Mapping[str, Any]) -> dict[str, str]:
                 LicenseErrorCode.INVALID, "license.end_customer_email is not an email.", "metadata"
             ) from None
     return found
+
+
+def keys_to_from(metadata: Mapping[str, Any]) -> str:
+    """Who the order's keys email goes to (checkout metadata ``license.keys_to``)."""
+    value = str(metadata.get(KEYS_TO_KEY, "") or "").strip().lower() or KEYS_TO_PARTNER
+    if value not in KEYS_TO:
+        raise LicenseError(
+            LicenseErrorCode.INVALID,
+            f"{KEYS_TO_KEY} is one of {', '.join(KEYS_TO)}.",
+            "metadata",
+        )
+    return value
+
+
+def checkout_customer(
+    metadata: Mapping[str, Any], buyer: Principal
+) -> tuple[EndCustomer | None, str]:
+    """The end customer a checkout names (``license.customer``) and who gets the keys
+    (``license.keys_to``). The customer must be one of the buyer's, the buyer an active
+    partner: ``NOT_FOUND`` otherwise, for an unknown customer and another partner's alike.
+    Keys go to a customer only when one with an e-mail is named."""
+    keys_to = keys_to_from(metadata)
+    value = str(metadata.get(CUSTOMER_KEY, "") or "").strip()
+    customer = partners.checkout_customer(value, buyer) if value else None
+    if keys_to != KEYS_TO_PARTNER and (customer is None or not customer.email):
+        raise LicenseError(
+            LicenseErrorCode.INVALID,
+            f"{KEYS_TO_KEY}={keys_to} needs {CUSTOMER_KEY} naming a customer with an e-mail.",
+            "metadata",
+        )
+    return customer, keys_to
+
+
+def check_new_line_owner(
+    intent: LineIntent, customer: EndCustomer | None, buyer: Principal
+) -> None:
+    """The deployment of a NEW line serves whoever will own the licenses: the named customer,
+    else the buyer (fulfillment would refuse it after payment)."""
+    if intent.line_action is not LineAction.NEW or intent.license_id is not None:
+        return
+    if not intent.deployment_id:
+        return
+    deployment = access.find_deployment(intent.deployment_id)
+    if customer is not None:
+        owner, partner = customer.owner_id, customer.partner.user_id
+    else:
+        owner, partner = str(buyer.user_id), ""
+    if deployment is None or not access.serves(deployment, owner, partner):
+        raise LicenseError(
+            LicenseErrorCode.DEPLOYMENT_NOT_OWNED,
+            "This deployment belongs to someone other than the licenses' owner.",
+            "deploymentId",
+        )
 
 
 def check_checkout_requirements(metadata: Mapping[str, Any], conf: LicenseSettings) -> str:

@@ -49,6 +49,10 @@ class LicenseErrorCode(StrEnum):
     # subscriptions
     DOMAIN_TAKEN = "DOMAIN_TAKEN"
     PERIOD_CLOSED = "PERIOD_CLOSED"
+    # partners: a trial or NFR quota is used up
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+    # a voucher meant for partners of other levels (voucher metadata license.partner_levels)
+    PARTNER_LEVEL_REQUIRED = "PARTNER_LEVEL_REQUIRED"
     # idempotency
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     # access

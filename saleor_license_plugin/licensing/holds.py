@@ -29,6 +29,8 @@ def scope_of(intent: LineIntent, catalog: Catalog) -> str | None:
     """The kind of change a line makes that another unpaid line may not make too."""
     if intent.license_id is None:
         return None
+    if intent.line_action is LineAction.NEW:
+        return "convert"  # a trial becomes a paid license once
     if intent.line_action is LineAction.UPGRADE:
         return "upgrade"
     if intent.line_action is LineAction.EXPANSION:

@@ -51,6 +51,8 @@ class Action:
     PAID = "paid"
     EXPIRED = "expired"
     DEPLOYMENT_BOUND = "deployment_bound"
+    TRANSFERRED = "transferred"  # to another owner, partner or end customer
+    CONVERTED = "converted"  # a trial became a paid license (same key)
     ACTIVATED = "activated"
     DEACTIVATED = "deactivated"
     AUTO_RENEW_SET = "auto_renew_set"
@@ -74,6 +76,9 @@ ALLOWED_STATES: dict[str, tuple[str, ...]] = {
     Action.DEPLOYMENT_BOUND: (S.ACTIVE, S.PENDING_PAYMENT),
     Action.AUTO_RENEW_SET: (S.ACTIVE, S.PENDING_PAYMENT, S.EXPIRED, S.SUSPENDED),
     Action.EXTENDED: (S.ACTIVE, S.PENDING_PAYMENT, S.EXPIRED, S.SUSPENDED),
+    # Revoked licenses move too (with their customer, say): their history stays coherent.
+    Action.TRANSFERRED: (S.ACTIVE, S.PENDING_PAYMENT, S.SUSPENDED, S.EXPIRED, S.REVOKED),
+    Action.CONVERTED: (S.ACTIVE, S.EXPIRED),
 }
 MAX_EXTENSION_DAYS = 3660
 
@@ -95,10 +100,15 @@ class OrderLineRef:
 
 @dataclass(frozen=True)
 class Owner:
+    """Who a license belongs to: ``user_id`` owns it (an end customer's owner id for a
+    partner's customer), ``reseller_id`` is the partner managing it, ``customer_id`` the
+    partner's end customer record."""
+
     user_id: str
     email: str = ""
     reseller_id: str = ""
     end_customer: dict[str, str] = field(default_factory=dict)
+    customer_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +247,7 @@ def issue_license(
             owner_id=owner.user_id,
             owner_email=owner.email,
             reseller_id=owner.reseller_id,
+            customer_id=owner.customer_id,
             end_customer=dict(owner.end_customer),
             origin_order_id=order_line.order_id if order_line else "",
             origin_order_line_id=order_line.line_id if order_line else "",
@@ -590,16 +601,86 @@ def set_auto_renew(
     return _change(license_id, Action.AUTO_RENEW_SET, mutate, note=note, bump_revision=False, **how)
 
 
+def transfer_license(
+    license_id: int,
+    *,
+    owner: Owner,
+    with_deployment: bool = False,
+    reason: str = "",
+    **how: Unpack[ChangeOptions],
+) -> License:
+    """Give the license another owner, partner or end customer (the key, expiries and
+    activations stay). A license bound to a deployment moves only with it
+    (``with_deployment``: the caller moves the deployment in the same transaction);
+    otherwise ``DEPLOYMENT_BINDING_LOCKED``."""
+
+    def mutate(license: License, now: datetime) -> None:
+        if license.deployment_id is not None and not with_deployment:
+            raise LicenseError(
+                LicenseErrorCode.DEPLOYMENT_BINDING_LOCKED,
+                "This license is bound to a deployment: transfer the deployment, and its "
+                "licenses move with it.",
+                "id",
+            )
+        license.owner_id, license.owner_email = owner.user_id, owner.email
+        license.reseller_id, license.customer_id = owner.reseller_id, owner.customer_id
+        license.end_customer = dict(owner.end_customer)
+
+    return _change(license_id, Action.TRANSFERRED, mutate, note=reason, **how)
+
+
+def convert_trial(
+    license_id: int,
+    *,
+    terms: EditionTerms,
+    product_code: str = "",
+    maintenance_years: int = 0,
+    term_years: int = 1,
+    **how: Unpack[ChangeOptions],
+) -> License:
+    """A paid NEW line that names a trial key: the trial becomes a standard license of the
+    line's edition, terms starting now; the key stays."""
+    if maintenance_years:
+        check_years(maintenance_years, _bounds(), "maintenanceYears")
+
+    def mutate(license: License, now: datetime) -> None:
+        if license.kind != LicenseKind.TRIAL:
+            raise LicenseError(
+                LicenseErrorCode.INVALID, "Only a trial license can be converted.", "licenseKey"
+            )
+        license.kind = LicenseKind.STANDARD
+        license.status = S.ACTIVE
+        license.edition, license.edition_rank = terms.edition, terms.rank
+        license.capacity, license.capacity_unit = terms.capacity, terms.capacity_unit
+        if product_code:
+            license.product_code = product_code
+        license.max_activations = terms.max_activations or get_settings().max_activations
+        license.term_expires_at = (
+            add_years(now, check_years(term_years, _bounds(), "years"))
+            if terms.term is Term.ANNUAL
+            else None
+        )
+        license.maintenance_expires_at = (
+            add_years(now, maintenance_years) if maintenance_years else None
+        )
+
+    return _change(license_id, Action.CONVERTED, mutate, **how)
+
+
 # --- deployments -------------------------------------------------------------------------
 
 
-def create_deployment(*, name: str, owner_id: str, reseller_id: str = "") -> Deployment:
+def create_deployment(
+    *, name: str, owner_id: str, reseller_id: str = "", customer_id: int | None = None
+) -> Deployment:
     name = (name or "").strip()
     if not name or len(name) > 255:
         raise LicenseError(
             LicenseErrorCode.INVALID, "A deployment needs a name of 1 to 255 characters.", "name"
         )
-    return Deployment.objects.create(name=name, owner_id=owner_id, reseller_id=reseller_id)
+    return Deployment.objects.create(
+        name=name, owner_id=owner_id, reseller_id=reseller_id, customer_id=customer_id
+    )
 
 
 def _check_deployment_owner(deployment: Deployment, owner_id: str, reseller_id: str = "") -> None:

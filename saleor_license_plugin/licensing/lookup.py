@@ -70,7 +70,7 @@ def not_found(field: str = "key") -> LicenseError:
 def visible_license(
     text: Any, principal: Principal, *, action: str, client_ip: str, field: str = "key"
 ) -> License:
-    """The license if the caller is its owner, their reseller or staff; NOT_FOUND otherwise,
+    """The license if the caller is its owner, its partner or staff; NOT_FOUND otherwise,
     exactly as for a key that does not exist."""
     _, license = license_by_key(text, action=action, client_ip=client_ip, field=field)
     visible = license is not None and principal.can_see(license)

@@ -85,7 +85,7 @@ class Principal:
         return permission in self.permissions
 
     def can_see(self, record: Any) -> bool:
-        """Owner, the owner's reseller, or staff, of a license or a deployment
+        """Owner, the partner managing it, or staff, of a license or a deployment
         (``licensing.access`` holds the rule and its query form)."""
         if self.is_staff:
             return True

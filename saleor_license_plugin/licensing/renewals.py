@@ -15,6 +15,8 @@ from enum import StrEnum
 from typing import Any
 
 from django.core import signing
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, When
+from django.db.models.functions import Coalesce, Least
 
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.pricing import LineAction
@@ -70,6 +72,49 @@ def due_for(license: License, now: datetime, schedule: Sequence[int]) -> list[Du
 def window(now: datetime, schedule: Sequence[int]) -> tuple[datetime, datetime]:
     """Expiries that can have a step due at ``now``: an index-friendly range for the sweep."""
     return now - timedelta(days=max(schedule)), now - timedelta(days=min(schedule))
+
+
+# --- the renewals report ----------------------------------------------------------------------
+
+
+def _within(field: str, since: datetime, until: datetime) -> Q:
+    return Q(**{f"{field}__gte": since, f"{field}__lte": until})
+
+
+def due_between(licenses: QuerySet[License], since: datetime, until: datetime) -> QuerySet[License]:
+    """The licenses (of ``licenses``) that can be renewed and have a term or maintenance
+    expiry between ``since`` and ``until``, annotated with ``due_at``: the earliest such
+    expiry (what the report sorts and pages by)."""
+    term = Case(
+        When(_within("term_expires_at", since, until), then=F("term_expires_at")),
+        output_field=DateTimeField(),
+    )
+    maintenance = Case(
+        When(_within("maintenance_expires_at", since, until), then=F("maintenance_expires_at")),
+        output_field=DateTimeField(),
+    )
+    return (
+        licenses.filter(status__in=REMINDED)
+        .filter(
+            _within("term_expires_at", since, until)
+            | _within("maintenance_expires_at", since, until)
+        )
+        .annotate(due_at=Least(Coalesce(term, maintenance), Coalesce(maintenance, term)))
+    )
+
+
+def expiries_within(
+    license: License, since: datetime, until: datetime
+) -> list[tuple[ExpiryKind, datetime]]:
+    """What of this license is due in the window: its term, its maintenance, or both."""
+    found = []
+    for kind, expires_at in (
+        (ExpiryKind.TERM, license.term_expires_at),
+        (ExpiryKind.MAINTENANCE, license.maintenance_expires_at),
+    ):
+        if expires_at is not None and since <= expires_at <= until:
+            found.append((kind, expires_at))
+    return found
 
 
 # --- renewal links ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 - ``reminders``: renewal reminders sent, customers' opt-outs;
 - ``autorenew``: automatic renewals, one per license and period;
 - ``subscriptions``: cloud/SaaS subscriptions and their daily peak usage;
+- ``partners``: partners (resellers) and the end customers each one manages;
 - ``payments``: what the payment gateways record to act exactly once (processed
   notifications, refund attempts).
 """
@@ -26,6 +27,12 @@ from saleor_license_plugin.models.licenses import (
     new_deployment_id,
 )
 from saleor_license_plugin.models.outbox import OutboxMessage, OutboxStatus
+from saleor_license_plugin.models.partners import (
+    CUSTOMER_OWNER_PREFIX,
+    EndCustomer,
+    Partner,
+    new_customer_id,
+)
 from saleor_license_plugin.models.payments import (
     ProcessedNotification,
     RefundAttempt,
@@ -39,12 +46,14 @@ from saleor_license_plugin.models.subscriptions import (
 )
 
 __all__ = [
+    "CUSTOMER_OWNER_PREFIX",
     "Activation",
     "AppendOnlyError",
     "AppendOnlyQuerySet",
     "AutoRenewal",
     "CustomerPreference",
     "Deployment",
+    "EndCustomer",
     "HoldState",
     "License",
     "LicenseEvent",
@@ -52,6 +61,7 @@ __all__ = [
     "LicenseStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "Partner",
     "PendingChange",
     "ProcessedNotification",
     "RefundAttempt",
@@ -62,5 +72,6 @@ __all__ = [
     "Subscription",
     "SubscriptionStatus",
     "UsageDay",
+    "new_customer_id",
     "new_deployment_id",
 ]

@@ -31,9 +31,13 @@ class LicenseKind(models.TextChoices):
     SUBSCRIPTION = "subscription", "Subscription"  # a cloud/SaaS plan's entitlement
 
 
-def new_deployment_id() -> str:
+def new_public_id(prefix: str) -> str:
     # 40 bits, Crockford base32: public, typed by humans, not a secret.
-    return "D-" + "".join(secrets.choice(keys.ALPHABET) for _ in range(8))
+    return prefix + "".join(secrets.choice(keys.ALPHABET) for _ in range(8))
+
+
+def new_deployment_id() -> str:
+    return new_public_id("D-")
 
 
 class Deployment(models.Model):
@@ -42,7 +46,16 @@ class Deployment(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_deployment_id)
     name = models.CharField(max_length=255)
     owner_id = models.CharField(max_length=128, db_index=True)
+    # The partner managing it for the owner (a Partner's user_id), if any.
     reseller_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    # The partner's end customer it belongs to (owner_id is then the customer's).
+    customer = models.ForeignKey(
+        "EndCustomer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deployments",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -81,7 +94,15 @@ class License(models.Model):
     )
     owner_id = models.CharField(max_length=128, db_index=True)
     owner_email = models.EmailField(blank=True, default="")
+    # The partner managing the license for its owner (a Partner's user_id), if any: it sees,
+    # verifies, renews, upgrades, expands and transfers the license (licensing/access.py).
     reseller_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    # The partner's end customer the license belongs to (owner_id is then the customer's).
+    customer = models.ForeignKey(
+        "EndCustomer", null=True, blank=True, on_delete=models.PROTECT, related_name="licenses"
+    )
+    # Who a reseller named in checkout metadata (license.end_customer_*) before end-customer
+    # records existed; a license with a customer shows the record instead.
     end_customer = models.JSONField(default=dict, blank=True)  # company, contact, email, phone
 
     origin_order_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
@@ -108,7 +129,7 @@ class License(models.Model):
         return self.term_expires_at is None
 
     def display_key(self) -> str:
-        """The full key, grouped. Show it only to the owner, their reseller or staff."""
+        """The full key, grouped. Show it only to the owner, their partner or staff."""
         return keys.format_key(keys.unseal(self.key_sealed, get_settings().key_secret))
 
     def set_key(self, canonical: str) -> None:
@@ -129,6 +150,9 @@ class License(models.Model):
             "deployment": self.deployment.public_id if self.deployment else None,
             "revision": self.revision,
             "auto_renew": self.auto_renew,
+            "owner_id": self.owner_id,
+            "partner_id": self.reseller_id,
+            "customer_id": self.customer_id,
         }
 
 

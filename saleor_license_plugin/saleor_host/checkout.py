@@ -17,12 +17,14 @@ from saleor.checkout.utils import invalidate_checkout
 from saleor.product.models import ProductVariant
 
 from saleor_license_plugin import conf
-from saleor_license_plugin.licensing import holds
+from saleor_license_plugin.licensing import holds, partners
 from saleor_license_plugin.licensing.checkout_lines import (
     LineFacts,
     LineInput,
     LineIntent,
     check_checkout_requirements,
+    check_new_line_owner,
+    checkout_customer,
     completion_error,
     line_quantity,
     prepare_line,
@@ -147,16 +149,57 @@ def guard_completion(
                 has_license_lines = True
                 errors.append(checkout_error(exc, [line_gid]))
         if has_license_lines and not errors:
-            try:
-                check_checkout_requirements(checkout_metadata(checkout_info.checkout), settings)
-            except LicenseError as exc:
-                errors.append(checkout_error(exc))
+            errors += _check_metadata(checkout_info.checkout, buyer, changes, settings)
+        if not errors:
+            errors += _check_voucher(checkout_info, buyer)
         if not errors:
             errors += _hold_changes(changes, checkout_info.checkout, catalog, now)
         if not errors:
             errors += _auto_renew_needs_a_saved_card(changes, checkout_info.checkout)
     if errors:
         raise ValidationError({"lines": errors})
+
+
+def _check_metadata(
+    checkout: Any,
+    buyer: Principal,
+    changes: list[tuple[LineIntent, str]],
+    settings: conf.LicenseSettings,
+) -> list[ValidationError]:
+    """Terms, reference, the end customer named (one of the buyer-partner's) and who gets
+    the keys; the deployment of every NEW line serves the licenses' owner-to-be."""
+    metadata = checkout_metadata(checkout)
+    try:
+        check_checkout_requirements(metadata, settings)
+        customer, _ = checkout_customer(metadata, buyer)
+    except LicenseError as exc:
+        return [checkout_error(exc)]
+    errors = []
+    for intent, line_gid in changes:
+        try:
+            check_new_line_owner(intent, customer, buyer)
+        except LicenseError as exc:
+            errors.append(checkout_error(exc, [line_gid]))
+    return errors
+
+
+def _check_voucher(checkout_info: Any, buyer: Principal) -> list[ValidationError]:
+    """Pricing per partner level: a voucher whose metadata names partner levels
+    (``license.partner_levels``) is for partners of those levels only."""
+    voucher = getattr(checkout_info, "voucher", None)
+    code = getattr(checkout_info.checkout, "voucher_code", None)
+    if voucher is None and code:
+        from saleor.discount.models import VoucherCode
+
+        found = VoucherCode.objects.select_related("voucher").filter(code=code).first()
+        voucher = found.voucher if found is not None else None
+    if voucher is None:
+        return []
+    try:
+        partners.check_level_discount(voucher.metadata or {}, buyer)
+    except LicenseError as exc:
+        return [checkout_error(exc)]
+    return []
 
 
 def _hold_changes(

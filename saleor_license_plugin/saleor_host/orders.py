@@ -19,13 +19,17 @@ from saleor_license_plugin import conf
 from saleor_license_plugin.fulfillment.autorenew import ChargeResult, RenewalRequest
 from saleor_license_plugin.fulfillment.reconcile import PaidOrder, WithdrawnOrder
 from saleor_license_plugin.licensing.checkout_lines import (
+    CUSTOMER_KEY,
     INTENT_KEY,
+    KEYS_TO_PARTNER,
     RESULT_KEY,
     LineInput,
     LineIntent,
+    checkout_customer,
     end_customer_from,
 )
 from saleor_license_plugin.licensing.errors import LicenseError
+from saleor_license_plugin.licensing.ports import Principal
 from saleor_license_plugin.models import License
 from saleor_license_plugin.saleor_host.auth import user_global_id
 
@@ -71,6 +75,7 @@ def order_payload(
     except LicenseError:  # checked at checkoutComplete; staff may have edited it since
         logger.warning("Order %s: end-customer metadata is invalid and was left out", order.pk)
         end_customer = {}
+    customer, keys_to, customer_email = _customer_of(order, buyer)
     return {
         "order_id": str(order.pk),
         "buyer_id": buyer,
@@ -82,6 +87,9 @@ def order_payload(
         "end_customer": end_customer,
         "payment_gateway": _saved_card_gateway(order),
         "channel": order.channel.slug if order.channel_id else "",
+        "customer": customer,
+        "keys_to": keys_to,
+        "customer_email": customer_email if settings.send_key_emails else "",
     }
 
 
@@ -92,6 +100,24 @@ def _saved_card_gateway(order: Order) -> str:
     if payment is None or payment.store_payment_method != "off_session":
         return ""
     return str(payment.gateway)
+
+
+def _customer_of(order: Order, buyer: str) -> tuple[str, str, str]:
+    """The end customer the order names (public id), who gets the keys, the customer's
+    e-mail. Checked at checkoutComplete; fulfillment checks the customer again. A named
+    customer that no longer checks out stays named, so its NEW lines fail visibly."""
+    metadata = order.metadata or {}
+    named = str(metadata.get(CUSTOMER_KEY, "") or "").strip()
+    try:
+        customer, keys_to = checkout_customer(metadata, Principal(buyer or None))
+    except LicenseError:
+        logger.warning(
+            "Order %s: the end customer or keys recipient no longer checks out", order.pk
+        )
+        return named, KEYS_TO_PARTNER, ""
+    if customer is None:
+        return "", keys_to, ""
+    return customer.public_id, keys_to, customer.email
 
 
 class SaleorTaskHost:

@@ -21,7 +21,7 @@ def new_token() -> str:
 
 
 class ApiToken(models.Model):
-    """A bearer token that acts as one user: a customer, a reseller, or staff."""
+    """A bearer token that acts as one user: a customer, a partner, or staff."""
 
     name = models.CharField(max_length=100, blank=True, default="")
     user_id = models.CharField(max_length=128)

@@ -9,10 +9,10 @@ from typing import Any
 from django.test import RequestFactory
 
 from saleor_license_plugin.http.router import dispatch
-from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing import lifecycle, partners
 from saleor_license_plugin.licensing.keys import format_key
 from saleor_license_plugin.licensing.ports import ANONYMOUS, MANAGE_ORDERS, Principal
-from saleor_license_plugin.models import License
+from saleor_license_plugin.models import EndCustomer, License, Partner
 from saleor_license_plugin.server.catalog import _load
 
 CATALOG = _load(None)  # the packaged demo catalog
@@ -20,6 +20,9 @@ ALICE = Principal("user:alice", "alice@example.com")
 BOB = Principal("user:bob", "bob@example.com")
 RESELLER = Principal("user:reseller", "sales@reseller.example")
 STAFF = Principal("staff:1", "staff@example.com", frozenset({MANAGE_ORDERS}))
+# Partners (resellers with an account the merchant set up) and what they see.
+PARTNER_A = Principal("user:partner-a", "sales@a.example")
+PARTNER_B = Principal("user:partner-b", "sales@b.example")
 
 
 @dataclass
@@ -85,13 +88,30 @@ def device(body: Any, *, ip: str = "10.0.0.2", **headers: Any) -> Reply:
     return post("/activation/", body, ip=ip, **headers)
 
 
-def issue(variant_id: str, owner: Principal, **kwargs: Any) -> tuple[License, str]:
-    """A license of a demo-catalog edition, and its grouped key."""
+def make_partner(principal: Principal, **changes: Any) -> Partner:
+    changes = {"email": principal.email, "level": "gold", **changes}
+    partner, _ = partners.set_partner(principal.user_id or "", changes)
+    return partner
+
+
+def make_customer(partner: Partner, company: str = "Acme GmbH", **fields: Any) -> EndCustomer:
+    return partners.create_customer(partner, {"company": company, **fields})
+
+
+def issue(variant_id: str, owner: Principal | EndCustomer, **kwargs: Any) -> tuple[License, str]:
+    """A license of a demo-catalog edition, and its grouped key: a user's, or an end
+    customer's (managed by its partner)."""
     item = CATALOG.get(variant_id)
     assert item is not None
+    if isinstance(owner, EndCustomer):
+        license_owner = partners.owner_for(owner)
+    else:
+        license_owner = lifecycle.Owner(
+            owner.user_id or "", owner.email, kwargs.pop("reseller_id", "")
+        )
     issued = lifecycle.issue_license(
         terms=item.terms,  # type: ignore[arg-type]
-        owner=lifecycle.Owner(owner.user_id or "", owner.email, kwargs.pop("reseller_id", "")),
+        owner=license_owner,
         product_code=variant_id,
         **kwargs,
     )

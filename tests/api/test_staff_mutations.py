@@ -6,9 +6,19 @@ import pytest
 from saleor_license_plugin.graphql.core import to_global_id
 from saleor_license_plugin.licensing import lifecycle
 from saleor_license_plugin.licensing.keys import format_key, normalize
-from saleor_license_plugin.licensing.ports import Principal
 from saleor_license_plugin.models import License, LicenseEvent
-from tests.api.helpers import ALICE, BOB, RESELLER, STAFF, gql, issue
+from tests.api.helpers import (
+    ALICE,
+    BOB,
+    PARTNER_A,
+    PARTNER_B,
+    RESELLER,
+    STAFF,
+    gql,
+    issue,
+    make_customer,
+    make_partner,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -189,36 +199,55 @@ def test_reason_is_bounded():
 
 
 DEPLOYMENT_CREATE = """
-mutation($name: String!, $customerId: String) {
-  deploymentCreate(name: $name, customerId: $customerId) {
-    errors { field code message } deployment { id publicId name ownerId resellerId }
+mutation($name: String!, $customerId: String, $ownerId: String) {
+  deploymentCreate(name: $name, customerId: $customerId, ownerId: $ownerId) {
+    errors { field code message }
+    deployment { id publicId name ownerId partnerId resellerId customer { publicId } }
   }
 }"""
 
 
-def test_deployment_create_for_self_and_by_a_reseller_for_a_customer():
-    issue("std-4", Principal("user:carol"), reseller_id=RESELLER.user_id)
+def test_deployment_create_for_self_and_by_a_partner_for_its_customer():
+    customer = make_customer(make_partner(PARTNER_A))
     own = gql(DEPLOYMENT_CREATE, {"name": " Main PBX "}, principal=ALICE).payload(
         "deploymentCreate"
     )["deployment"]
-    assert (own["name"], own["ownerId"], own["resellerId"]) == ("Main PBX", "user:alice", None)
+    assert (own["name"], own["ownerId"], own["partnerId"]) == ("Main PBX", "user:alice", None)
     assert own["publicId"].startswith("D-")
     managed = gql(
-        DEPLOYMENT_CREATE, {"name": "Carol PBX", "customerId": "user:carol"}, principal=RESELLER
+        DEPLOYMENT_CREATE,
+        {"name": "Acme PBX", "customerId": customer.public_id.lower()},
+        principal=PARTNER_A,
     ).payload("deploymentCreate")["deployment"]
-    assert (managed["ownerId"], managed["resellerId"]) == ("user:carol", "user:reseller")
+    assert (managed["ownerId"], managed["partnerId"], managed["resellerId"]) == (
+        customer.owner_id,
+        PARTNER_A.user_id,
+        PARTNER_A.user_id,
+    )
+    assert managed["customer"] == {"publicId": customer.public_id}
 
 
-def test_only_staff_and_the_customers_reseller_create_deployments_for_a_customer():
-    variables = {"name": "Planted", "customerId": "user:carol"}
-    for principal in (ALICE, RESELLER):  # neither resells Carol anything
+def test_only_staff_and_the_customers_partner_create_deployments_for_a_customer():
+    customer = make_customer(make_partner(PARTNER_A))
+    make_partner(PARTNER_B)
+    variables = {"name": "Planted", "customerId": customer.public_id}
+    for principal in (ALICE, PARTNER_B):  # not their customer: as if there were none
         reply = gql(DEPLOYMENT_CREATE, variables, principal=principal)
+        assert reply.codes("deploymentCreate") == ["NOT_FOUND"]
+    for principal in (ALICE, PARTNER_A):  # a user's list is the user's (and staff's)
+        reply = gql(
+            DEPLOYMENT_CREATE, {"name": "Planted", "ownerId": "user:carol"}, principal=principal
+        )
         assert reply.codes("deploymentCreate") == ["PERMISSION_DENIED"]
-    staff_made = gql(DEPLOYMENT_CREATE, variables, principal=STAFF).payload("deploymentCreate")
-    assert (staff_made["deployment"]["ownerId"], staff_made["deployment"]["resellerId"]) == (
+    staff_made = gql(
+        DEPLOYMENT_CREATE, {"name": "Carol PBX", "ownerId": "user:carol"}, principal=STAFF
+    ).payload("deploymentCreate")
+    assert (staff_made["deployment"]["ownerId"], staff_made["deployment"]["partnerId"]) == (
         "user:carol",
         None,
     )
+    for_customer = gql(DEPLOYMENT_CREATE, variables, principal=STAFF).payload("deploymentCreate")
+    assert for_customer["deployment"]["partnerId"] == PARTNER_A.user_id
 
 
 @pytest.mark.parametrize("name, code", [("", "REQUIRED"), ("x" * 256, "INVALID")])

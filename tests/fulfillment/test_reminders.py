@@ -74,6 +74,22 @@ def test_one_email_per_customer_lists_everything_due_once(alice, bob, now):
 
 
 @pytest.mark.django_db
+def test_an_end_customer_without_an_account_is_left_to_its_partner(now):
+    """Its renewal link would be nobody's to use: the partner renews it from the report; once
+    the customer links its account, it is reminded like any owner."""
+    from saleor_license_plugin.licensing import partners
+
+    partner, _ = partners.set_partner("user:partner", {"email": "sales@partner.example"})
+    acme = partners.create_customer(partner, {"company": "Acme", "email": "it@acme.example"})
+    issue("cloud-8", partners.owner_for(acme), now - timedelta(days=340))
+    assert send_reminders(CatalogHost(), now=now).claimed == 0
+    partners.link_account(acme, "user:carol", actor="staff", now=now)
+    assert send_reminders(CatalogHost(), now=now).emails_sent == 1
+    [message] = mail.outbox
+    assert message.to == ["it@acme.example"]
+
+
+@pytest.mark.django_db
 def test_the_next_step_and_a_renewal_start_again(alice, now):
     license = issue("cloud-8", alice, now - timedelta(days=340))  # 25 days left
     send_reminders(PlainHost(), now=now)

@@ -75,7 +75,13 @@ def test_create_api_token_prints_the_token_once():
 
 
 @pytest.mark.parametrize(
-    "args", [["--user-id", " "], ["--user-id", "u", "--email", "nope"], ["--user-id", "u" * 129]]
+    "args",
+    [
+        ["--user-id", " "],
+        ["--user-id", "u", "--email", "nope"],
+        ["--user-id", "u" * 129],
+        ["--user-id", "customer:C-ABCDEFGH"],  # an end customer's owner id: nobody acts as it
+    ],
 )
 def test_create_api_token_refuses_bad_arguments(args):
     with pytest.raises(CommandError):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 
+from saleor_license_plugin.models import CUSTOMER_OWNER_PREFIX
 from saleor_license_plugin.server.models import ApiToken
 
 
@@ -25,6 +26,9 @@ class Command(BaseCommand):
         user_id = options["user_id"].strip()
         if not user_id or len(user_id) > 128:
             raise CommandError("--user-id must be 1 to 128 characters.")
+        if user_id.startswith(CUSTOMER_OWNER_PREFIX):
+            # The owner id of an end customer without an account: nobody may act as it.
+            raise CommandError(f"User ids starting with {CUSTOMER_OWNER_PREFIX!r} are reserved.")
         if options["email"]:
             try:
                 validate_email(options["email"])
