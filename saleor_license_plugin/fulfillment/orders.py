@@ -46,6 +46,7 @@ class OrderPayload:
     end_customer: dict[str, str] = field(default_factory=dict)
     paid: bool = True  # False: issue pending-payment licenses (offline orders with grace days)
     grace_days: int = 0
+    invoice: bool = False  # issue and email the order's invoice once it is fulfilled and paid
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

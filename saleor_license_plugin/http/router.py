@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from saleor_license_plugin.http import device, graphql_view, unsubscribe
+from saleor_license_plugin.http import device, graphql_view, invoice_link, unsubscribe
 from saleor_license_plugin.http.responses import json_error
 from saleor_license_plugin.licensing.errors import LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Catalog, CheckoutHost, Principal
@@ -24,7 +24,8 @@ def dispatch(
     catalog: Catalog,
     checkout: CheckoutHost | None = None,
 ) -> HttpResponse:
-    """Serve ``graphql/`` and ``activation/``; a JSON 404 for anything else."""
+    """Serve ``graphql/``, ``activation/``, ``reminders/unsubscribe/`` and
+    ``invoices/download/``; a JSON 404 for anything else."""
     route = path.strip("/")
     if route == "graphql":
         from saleor_license_plugin.graphql.schema import schema
@@ -36,4 +37,6 @@ def dispatch(
         return device.serve(request)
     if route == "reminders/unsubscribe":
         return unsubscribe.serve(request)
+    if route == "invoices/download":
+        return invoice_link.serve(request)
     return json_error(404, LicenseErrorCode.NOT_FOUND, "No such endpoint.")

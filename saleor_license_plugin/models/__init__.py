@@ -6,10 +6,17 @@
 - ``outbox``: messages and side effects performed exactly once;
 - ``reminders``: renewal reminders sent, customers' opt-outs;
 - ``payments``: what the payment gateways record to act exactly once (processed
-  notifications, refund attempts).
+  notifications, refund attempts);
+- ``invoices``: billing contacts, invoices, their number sequences and download links.
 """
 
 from saleor_license_plugin.models.holds import HoldState, PendingChange
+from saleor_license_plugin.models.invoices import (
+    BillingContact,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLink,
+)
 from saleor_license_plugin.models.licenses import (
     Activation,
     AppendOnlyError,
@@ -34,9 +41,13 @@ __all__ = [
     "Activation",
     "AppendOnlyError",
     "AppendOnlyQuerySet",
+    "BillingContact",
     "CustomerPreference",
     "Deployment",
     "HoldState",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLink",
     "License",
     "LicenseEvent",
     "LicenseKind",

@@ -17,7 +17,7 @@ from saleor.checkout.utils import invalidate_checkout
 from saleor.product.models import ProductVariant
 
 from saleor_license_plugin import conf
-from saleor_license_plugin.licensing import holds
+from saleor_license_plugin.licensing import billing, holds
 from saleor_license_plugin.licensing.checkout_lines import (
     LineFacts,
     LineInput,
@@ -146,9 +146,16 @@ def guard_completion(
             except LicenseError as exc:
                 has_license_lines = True
                 errors.append(checkout_error(exc, [line_gid]))
+        metadata = checkout_metadata(checkout_info.checkout)
         if has_license_lines and not errors:
             try:
-                check_checkout_requirements(checkout_metadata(checkout_info.checkout), settings)
+                check_checkout_requirements(metadata, settings)
+            except LicenseError as exc:
+                errors.append(checkout_error(exc))
+        if not errors:
+            # Any checkout that names a billing contact: it must be the buyer's own.
+            try:
+                billing.check_checkout_contact(metadata, buyer.user_id)
             except LicenseError as exc:
                 errors.append(checkout_error(exc))
         if not errors:

@@ -7,6 +7,7 @@ urlpatterns: list[URLPattern] = [
     path("graphql/", views.graphql, name="license-graphql"),
     path("activation/", views.activation, name="license-activation"),
     path("reminders/unsubscribe/", views.unsubscribe, name="license-unsubscribe"),
+    path("invoices/download/", views.invoice_download, name="license-invoice-download"),
 ]
 if getattr(settings, "LICENSE_BENCHMARK", False):
     urlpatterns.append(path("bench/lookup/", views.bench_lookup, name="license-bench-lookup"))
