@@ -118,7 +118,10 @@ def _payments(order: Order) -> tuple[str, ...]:
 
 
 def order_facts(order: Order, settings: conf.LicenseSettings) -> OrderFacts:
-    lines = order.lines.order_by("pk")
+    lines = [_line(line, settings.key_secret) for line in order.lines.order_by("pk")]
+    # Saleor spreads an entire-order voucher over the lines' prices: those lines say so, and the
+    # order discount is listed only when no line carries it (a shipping voucher, say).
+    on_lines = " ".join(line.discount for line in lines)
     discounts = tuple(
         (
             discount.name or discount.voucher_code or discount.reason or "Discount",
@@ -126,6 +129,8 @@ def order_facts(order: Order, settings: conf.LicenseSettings) -> OrderFacts:
         )
         for discount in order.discounts.order_by("created_at", "pk")
         if discount.amount_value
+        and not (discount.voucher_code and discount.voucher_code in on_lines)
+        and not (discount.name and discount.name in on_lines)
     )
     email = order.get_customer_email() or ""
     return OrderFacts(
@@ -137,7 +142,7 @@ def order_facts(order: Order, settings: conf.LicenseSettings) -> OrderFacts:
         customer_email=email,
         billing_address=_bill_to(order.billing_address, email),
         metadata=dict(order.metadata or {}),
-        lines=tuple(_line(line, settings.key_secret) for line in lines),
+        lines=tuple(lines),
         subtotal_net=order.subtotal_net_amount,
         total_net=order.total_net_amount,
         total_gross=order.total_gross_amount,

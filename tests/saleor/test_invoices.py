@@ -11,9 +11,11 @@ from saleor.core import JobStatus
 from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order.models import Order
 
+from saleor_license_plugin import conf
+from saleor_license_plugin.licensing.invoices import read_pdf
 from saleor_license_plugin.models import BillingContact, Invoice, License
 
-from flows import add_license_lines, complete, create_checkout, pay_and_complete
+from flows import ADD_PROMO_CODE, add_license_lines, complete, create_checkout, pay_and_complete
 from license_fixtures import gid
 from test_orders import new_line
 
@@ -222,23 +224,36 @@ def test_paying_an_order_invoices_it_and_emails_the_billing_contact(
 
 @pytest.mark.parametrize("plugin_config", [{"invoice_on_payment": "true"}])
 def test_an_order_without_license_lines_is_invoiced_too(
-    invoices_stored, checkout_with_item, customer_user, user_api_client, plugin_config, address
+    invoices_stored, checkout_ready_to_complete, customer_user, user_api_client, plugin_config
 ):
-    checkout_with_item.user = customer_user
-    checkout_with_item.email = customer_user.email
-    checkout_with_item.billing_address = address.get_copy()
-    checkout_with_item.shipping_address = address.get_copy()
-    checkout_with_item.save()
-    from saleor.shipping.models import ShippingMethod
-
-    checkout_with_item.shipping_method = ShippingMethod.objects.filter(
-        channel_listings__channel=checkout_with_item.channel
-    ).first()
-    checkout_with_item.save()
-    result = pay_and_complete(user_api_client, checkout_with_item)
+    checkout = checkout_ready_to_complete
+    checkout.user, checkout.email = customer_user, customer_user.email
+    checkout.save(update_fields=["user", "email"])
+    result = pay_and_complete(user_api_client, checkout)
     assert result["errors"] == [], result
     order = Order.objects.get()
-    assert order.invoices.get().number == Invoice.objects.get(order_id=str(order.pk)).number
+    ours = Invoice.objects.get(order_id=str(order.pk))
+    assert order.invoices.get().number == ours.number
+    assert ours.billing_email == customer_user.email  # no contact: the buyer
+
+
+@pytest.mark.parametrize("plugin_config", [{"invoice_on_payment": "true"}])
+def test_a_voucher_shows_on_the_invoice_once_with_saleors_totals(
+    invoices_stored, license_products, plugin_api, user_api_client, voucher, plugin_config
+):
+    checkout_id = create_checkout(user_api_client)
+    add_license_lines(plugin_api, checkout_id, [new_line(license_products, quantity=2)])
+    promo = get_graphql_content(
+        user_api_client.post_graphql(ADD_PROMO_CODE, {"id": checkout_id, "code": voucher.code})
+    )
+    assert promo["data"]["checkoutAddPromoCode"]["errors"] == []
+    assert pay_and_complete(user_api_client, checkout_id)["errors"] == []
+    order = Order.objects.get()
+    text = pdf_text(read_pdf(Invoice.objects.get(), conf.get_settings()))
+    # Saleor spreads the entire-order voucher over the line: the line says so, nothing else.
+    assert f"Discount: Entire order voucher code: {voucher.code} (−20.00" in text, text
+    assert "Included discount" not in text
+    assert f"{order.total_gross_amount:,.2f} USD" in text  # 780.00: Saleor's total, as it is
 
 
 def test_a_checkout_may_name_only_the_buyers_own_billing_contact(
