@@ -3,6 +3,7 @@
 from saleor_license_plugin.fulfillment.tasks import (
     expire_due_task,
     fulfill_order,
+    invoice_order_task,
     reconcile_task,
     send_renewal_reminders_task,
     withdraw_order_task,
@@ -11,6 +12,7 @@ from saleor_license_plugin.fulfillment.tasks import (
 __all__ = [
     "expire_due_task",
     "fulfill_order",
+    "invoice_order_task",
     "reconcile_task",
     "send_renewal_reminders_task",
     "withdraw_order_task",
