@@ -38,6 +38,7 @@ from saleor_license_plugin.licensing.pricing import Money as MoneyValue
 from saleor_license_plugin.models import BillingContact, Invoice
 
 GRAPHQL_ROUTE = "graphql/"
+INVOICE_TYPE = "BillingInvoice"  # not "Invoice": Saleor's own invoices have ids "Invoice:<pk>"
 
 
 class BillingContactType(graphene.ObjectType):
@@ -112,9 +113,12 @@ class InvoiceType(graphene.ObjectType):
     is_ready = graphene.Boolean(required=True, description="The PDF can be downloaded.")
 
     class Meta:
-        name = "Invoice"
+        name = "BillingInvoice"
         interfaces = (relay.Node,)
-        description = "An order's invoice. Download it with invoiceDownload."
+        description = (
+            "An order's invoice, as this plugin issued it (Saleor lists it on the order as an "
+            "Invoice of its own, with another id). Download it with invoiceDownload."
+        )
 
     @staticmethod
     def resolve_total(root: Invoice, info: Any) -> MoneyValue:
@@ -203,7 +207,7 @@ def resolve_invoices(
 def resolve_invoice(root: Any, info: Any, id: Any = None) -> Invoice | None:
     ctx = context(info)
     try:
-        pk = from_global_id(id, "Invoice")
+        pk = from_global_id(id, INVOICE_TYPE)
         return _invoices(ctx).filter(pk=pk).first()
     except LicenseError as error:
         raise as_graphql_error(error) from None
@@ -320,7 +324,7 @@ class InvoiceDownload(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, id: Any = None, link: Any = False) -> Any:
-        pk = from_global_id(id, "Invoice")
+        pk = from_global_id(id, INVOICE_TYPE)
         invoice = _invoices(ctx).filter(pk=pk).first()
         if invoice is None:
             raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such invoice.", "id")

@@ -148,7 +148,7 @@ def test_the_owner_downloads_the_pdf_or_a_one_time_link(settings):
         "PUBLIC_API_URL": "https://shop.example/plugins/global/saleor_license_plugin/",
     }
     invoice = issue(facts(), conf.get_settings())
-    invoice_id = base64.b64encode(f"Invoice:{invoice.pk}".encode()).decode()
+    invoice_id = base64.b64encode(f"BillingInvoice:{invoice.pk}".encode()).decode()
     file = gql(DOWNLOAD, {"id": invoice_id}, principal=ALICE).payload("invoiceDownload")
     assert base64.b64decode(file["contentBase64"]).startswith(b"%PDF-")
     assert file["fileName"] == f"invoice-{invoice.number}.pdf"
@@ -166,6 +166,11 @@ def test_the_owner_downloads_the_pdf_or_a_one_time_link(settings):
         "NOT_FOUND"
     ]
     assert gql(DOWNLOAD, {"id": invoice_id}).codes("invoiceDownload") == ["PERMISSION_DENIED"]
+    # Saleor's own invoice ids ("Invoice:<pk>") are not ours.
+    saleors = base64.b64encode(f"Invoice:{invoice.pk}".encode()).decode()
+    assert gql(DOWNLOAD, {"id": saleors}, principal=ALICE).codes("invoiceDownload") == [
+        "INVALID_ID"
+    ]
 
 
 def test_an_order_is_billed_to_the_contact_it_names_else_the_default_else_its_address():
