@@ -103,6 +103,21 @@ DEFAULTS: dict[str, Any] = {
     "PARTNER_LEVELS": {},
     # Days a trial license runs (partner trials; staff may give another number per license).
     "TRIAL_DAYS": 30,
+    # Invoices (Saleor's invoiceRequest, and on payment when INVOICE_ON_PAYMENT is on).
+    "INVOICE_ON_PAYMENT": False,
+    "SEND_INVOICE_EMAILS": True,
+    # {seq} (required) is the gap-free counter; {year} and {month} start a new sequence.
+    "INVOICE_NUMBER_FORMAT": "INV-{year}-{seq:06d}",
+    # The seller block of every invoice: lines of text (name first; address, VAT number).
+    "INVOICE_SELLER": "",
+    # Printed at the bottom: payment terms, bank details.
+    "INVOICE_FOOTER": "",
+    # How long an emailed download link works (it works once).
+    "INVOICE_LINK_HOURS": 24,
+    # Where the PDFs are kept, never at a public URL: a STORAGES alias or a storage class's
+    # dotted path; None: Django's PRIVATE_FILE_STORAGE (Saleor's private storage) if set,
+    # else the default storage.
+    "INVOICE_STORAGE": None,
 }
 
 ANONYMOUS_MODES = ("off", "minimal")
@@ -179,6 +194,13 @@ class LicenseSettings:
     stripe_api_base: str | None = None
     partner_levels: Mapping[str, PartnerQuota] = field(default_factory=dict)
     trial_days: int = 30
+    invoice_on_payment: bool = False
+    send_invoice_emails: bool = True
+    invoice_number_format: str = "INV-{year}-{seq:06d}"
+    invoice_seller: str = ""
+    invoice_footer: str = ""
+    invoice_link_hours: int = 24
+    invoice_storage: str | None = None
 
     def with_overrides(self, **overrides: Any) -> LicenseSettings:
         return replace(self, **overrides)
@@ -219,6 +241,31 @@ def _schedule(value: Any) -> tuple[int, ...]:
     if not steps or any(abs(step) > 365 for step in steps):
         raise ValueError("REMINDER_SCHEDULE: 1 or more day offsets within a year.")
     return tuple(steps)
+
+
+INVOICE_NUMBER_FIELDS = frozenset({"seq", "year", "month"})
+MAX_INVOICE_NUMBER = 64
+
+
+def _number_format(value: Any) -> str:
+    """An invoice number format: ``{seq}`` once (a format spec such as ``{seq:06d}`` allowed),
+    optionally ``{year}`` and ``{month}``, at most 64 characters once formatted."""
+    import string
+
+    text = str(value or "").strip()
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        sample = text.format(seq=999999, year=2026, month=12)
+    except (ValueError, KeyError, IndexError):
+        fields, sample = ["?"], ""
+    if fields.count("seq") != 1 or not set(fields) <= INVOICE_NUMBER_FIELDS:
+        raise ValueError(
+            "An invoice number format needs {seq} once and may use {year} and {month}, "
+            "e.g. INV-{year}-{seq:06d}."
+        )
+    if not sample.strip() or len(sample) > MAX_INVOICE_NUMBER or not sample.isprintable():
+        raise ValueError(f"An invoice number has at most {MAX_INVOICE_NUMBER} characters.")
+    return text
 
 
 def from_django_settings() -> LicenseSettings:
@@ -264,6 +311,13 @@ def from_django_settings() -> LicenseSettings:
         stripe_api_base=str(raw["STRIPE_API_BASE"] or "").strip().rstrip("/") or None,
         partner_levels=_partner_levels(raw["PARTNER_LEVELS"]),
         trial_days=_trial_days(raw["TRIAL_DAYS"]),
+        invoice_on_payment=bool(raw["INVOICE_ON_PAYMENT"]),
+        send_invoice_emails=bool(raw["SEND_INVOICE_EMAILS"]),
+        invoice_number_format=_number_format(raw["INVOICE_NUMBER_FORMAT"]),
+        invoice_seller=str(raw["INVOICE_SELLER"] or ""),
+        invoice_footer=str(raw["INVOICE_FOOTER"] or ""),
+        invoice_link_hours=int(raw["INVOICE_LINK_HOURS"]),
+        invoice_storage=raw["INVOICE_STORAGE"] or None,
     )
 
 
@@ -389,6 +443,22 @@ def parse_partner_levels(value: Any) -> dict[str, PartnerQuota] | None:
         raise ValueError(message) from None
 
 
+def parse_number_format(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    return _number_format(value)
+
+
+def parse_block(value: Any) -> str | None:
+    """Lines of text (the seller block, the invoice footer): at most 20 lines of 200."""
+    if _blank(value):
+        return None
+    lines = [line.rstrip() for line in str(value).strip().splitlines()]
+    if len(lines) > 20 or any(len(line) > 200 or not line.isprintable() for line in lines):
+        raise ValueError("At most 20 lines of 200 printable characters.")
+    return "\n".join(lines)
+
+
 def parse_slugs(value: Any) -> frozenset[str]:
     return frozenset(slug.strip() for slug in str(value or "").split(",") if slug.strip())
 
@@ -409,6 +479,11 @@ DASHBOARD_FIELDS: dict[str, tuple[str, Any]] = {
     "anonymous_verification": ("anonymous_verification", parse_anonymous),
     "partner_levels": ("partner_levels", parse_partner_levels),
     "trial_days": ("trial_days", parse_trial_days),
+    "invoice_on_payment": ("invoice_on_payment", parse_bool),
+    "send_invoice_emails": ("send_invoice_emails", parse_bool),
+    "invoice_number_format": ("invoice_number_format", parse_number_format),
+    "invoice_seller": ("invoice_seller", parse_block),
+    "invoice_footer": ("invoice_footer", parse_block),
 }
 
 

@@ -8,7 +8,8 @@ them (checked per version by ``tests/saleor/test_hooks.py``):
 - ``preprocess_order_creation``: the one hook that can stop ``checkoutComplete``;
 - ``order_created`` / ``order_fully_paid`` / ``order_cancelled`` / ``order_refunded`` /
   ``order_fully_refunded``: fulfillment and withdrawal (Saleor marks order hooks deprecated
-  in favour of webhooks: the periodic reconciliation heals a paid order the hooks missed).
+  in favour of webhooks: the periodic reconciliation heals a paid order the hooks missed);
+- ``invoice_request`` / ``invoice_sent``: invoices (the Dashboard's "Generate" and "Send").
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from saleor_license_plugin.saleor_host.auth import principal_from_request
 from saleor_license_plugin.saleor_host.catalog import SaleorCatalog
 from saleor_license_plugin.saleor_host.checkout import SaleorCheckoutHost, guard_completion
 from saleor_license_plugin.saleor_host.compat import dashboard_widgets_supported
+from saleor_license_plugin.saleor_host.invoices import invoice_sent, request_invoice
 from saleor_license_plugin.saleor_host.orders import has_license_lines, order_payload
 
 PLUGIN_ID = "saleor_license_plugin"
@@ -145,6 +147,35 @@ class LicensePlugin(BasePlugin):
             "label": "Trial days",
             "help_text": "How many days a partner's trial license runs (1 to 365).",
         },
+        "invoice_on_payment": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Invoice paid orders",
+            "help_text": "true/false. Issue an order's invoice when it is paid and email it to "
+            "the billing contact; staff can always generate one from the order page.",
+        },
+        "send_invoice_emails": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Email invoices",
+            "help_text": "true/false. Email the billing contact a one-time download link when "
+            "an invoice is issued on payment.",
+        },
+        "invoice_number_format": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Invoice number format",
+            "help_text": "{seq} is the gap-free counter (format spec allowed); {year} and "
+            "{month} start a new sequence each year or month, e.g. INV-{year}-{seq:06d}.",
+        },
+        "invoice_seller": {
+            "type": ConfigurationTypeField.MULTILINE,
+            "label": "Invoice seller details",
+            "help_text": "Printed on every invoice, one item a line: company name first, then "
+            "address and VAT number.",
+        },
+        "invoice_footer": {
+            "type": ConfigurationTypeField.MULTILINE,
+            "label": "Invoice footer",
+            "help_text": "Printed at the bottom of every invoice: payment terms, bank details.",
+        },
         "deployment_required_products": {
             "type": ConfigurationTypeField.STRING,
             "label": "Products that need a deployment",
@@ -242,7 +273,12 @@ class LicensePlugin(BasePlugin):
 
     def order_fully_paid(self, order: Order, previous_value: Any, webhooks: Any = None) -> Any:
         if self.active:
-            self._fulfill(order, paid=True)
+            # With license lines the fulfillment task issues the invoice once the licenses
+            # exist (the invoice names their keys); other orders get a task of their own.
+            if not self._fulfill(order, paid=True) and self.license_settings().invoice_on_payment:
+                from saleor_license_plugin.fulfillment.tasks import invoice_order_task
+
+                invoice_order_task.delay(str(order.pk))
         return previous_value
 
     def order_cancelled(self, order: Order, previous_value: Any, webhooks: Any = None) -> Any:
@@ -261,12 +297,36 @@ class LicensePlugin(BasePlugin):
             self._withdraw(order, "fully_refunded", revoke_issued=True)
         return previous_value
 
-    def _fulfill(self, order: Order, *, paid: bool, grace_days: int = 0) -> None:
+    def _fulfill(self, order: Order, *, paid: bool, grace_days: int = 0) -> bool:
+        """Queue the order's fulfillment; False if it has no license lines."""
         from saleor_license_plugin.fulfillment.tasks import fulfill_order
 
         payload = order_payload(order, self.license_settings(), paid=paid, grace_days=grace_days)
         if payload is not None:
             fulfill_order.delay(payload)
+        return payload is not None
+
+    # --- invoices -----------------------------------------------------------------------
+
+    def invoice_request(
+        self, order: Order, invoice: Any, number: str | None, previous_value: Any
+    ) -> Any:
+        """Saleor's ``invoiceRequest`` (the Dashboard's "Generate"): the order's invoice,
+        numbered, rendered and stored privately, on Saleor's invoice row (number, date, link)."""
+        if not self.active:
+            return previous_value
+        settings = self.license_settings()
+        with conf.using(settings):
+            return request_invoice(order, invoice, number, settings)
+
+    def invoice_sent(self, invoice: Any, email: Any, previous_value: Any) -> Any:
+        """Saleor's ``invoiceSendNotification`` (the Dashboard's "Send"): besides Saleor's own
+        notification, email the billing contact a fresh one-time link."""
+        if self.active:
+            settings = self.license_settings()
+            with conf.using(settings):
+                invoice_sent(invoice, settings)
+        return previous_value
 
     def _withdraw(self, order: Order, reason: str, *, revoke_issued: bool) -> None:
         from saleor_license_plugin.fulfillment.tasks import withdraw_order_task

@@ -80,6 +80,10 @@ def test_dashboard_values_apply_on_top(settings):
         ("pending_payment_grace_days", "1.5"),
         ("pending_payment_grace_days", "-3"),
         ("anonymous_verification", "full"),
+        ("invoice_on_payment", "sometimes"),
+        ("invoice_number_format", "INV-{year}"),
+        ("invoice_seller", "x" * 201),
+        ("invoice_footer", "\n".join(["line"] * 21)),
     ],
 )
 def test_bad_dashboard_values_are_reported_per_field(field, value):
@@ -150,3 +154,18 @@ def test_graphql_limits_must_be_positive_whole_numbers(settings, value):
     settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "GRAPHQL_MAX_COST": 5000}
     assert graphql_limits_are_positive(None) == []
     assert conf.from_django_settings().graphql_max_cost == 5000
+
+
+def test_the_invoice_fields_apply_on_top():
+    base = conf.from_django_settings()
+    assert (base.invoice_on_payment, base.send_invoice_emails) == (False, True)
+    values = {
+        "invoice_on_payment": "yes",
+        "invoice_number_format": " F/{year}/{seq:05d} ",
+        "invoice_seller": "  Shop Ltd  \r\n1 Road\n",
+        "send_invoice_emails": "false",
+    }
+    applied = conf.from_dashboard(values, base)
+    assert applied.invoice_on_payment is True and applied.send_invoice_emails is False
+    assert applied.invoice_number_format == "F/{year}/{seq:05d}"
+    assert applied.invoice_seller == "Shop Ltd\n1 Road"

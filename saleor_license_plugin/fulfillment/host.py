@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from django.apps import apps
 from django.utils.module_loading import import_string
 
-from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.conf import LicenseSettings, from_django_settings, get_settings
 
 logger = logging.getLogger(__name__)
 SALEOR_TASK_HOST = "saleor_license_plugin.saleor_host.orders.SaleorTaskHost"
@@ -47,6 +47,23 @@ class TaskHost(Protocol):
         ``autorenew.ChargeResult``)."""
         ...
 
+    # Invoices (``invoicing.py``):
+    def license_settings(self) -> LicenseSettings:
+        """The settings the plugin's hooks see (inside Saleor: the Dashboard's over Django's)."""
+        ...
+
+    def order_facts(self, order_id: str) -> Any:
+        """The order as an invoice needs it (``licensing.invoices.OrderFacts``), or None."""
+        ...
+
+    def attach_invoice(self, order_id: str, invoice: Any, url: str) -> None:
+        """Show the invoice on the order where staff look (inside Saleor: its invoices)."""
+        ...
+
+    def public_api_url(self) -> str:
+        """Where the plugin's API is reached from outside, when PUBLIC_API_URL is not set."""
+        ...
+
 
 class PlainHost:
     def context(self) -> AbstractContextManager[Any]:
@@ -73,6 +90,18 @@ class PlainHost:
         from saleor_license_plugin.fulfillment.autorenew import ChargeResult
 
         return ChargeResult("declined", message="this host takes no payments")
+
+    def license_settings(self) -> LicenseSettings:
+        return from_django_settings()
+
+    def order_facts(self, order_id: str) -> Any:
+        return None  # no orders here
+
+    def attach_invoice(self, order_id: str, invoice: Any, url: str) -> None:
+        return None
+
+    def public_api_url(self) -> str:
+        return ""
 
 
 def task_host() -> TaskHost:

@@ -50,6 +50,7 @@ class OrderPayload:
     # Auto-renew lines: the gateway that took the payment (holds the saved card), the channel.
     payment_gateway: str = ""
     channel: str = ""
+    invoice: bool = False  # issue and email the order's invoice once it is fulfilled and paid
     customer: str = ""  # the end customer's public id, when a partner bought for one
     keys_to: str = "partner"  # who gets the keys email: partner (the buyer), customer, both
     customer_email: str = ""  # where "customer" keys go

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from saleor_license_plugin.fulfillment import notify
+from saleor_license_plugin.fulfillment import invoicing, notify
 from saleor_license_plugin.fulfillment.failures import report_failed_lines
 from saleor_license_plugin.fulfillment.host import TaskHost
 from saleor_license_plugin.fulfillment.orders import LineResult, OrderPayload, apply_order
@@ -12,7 +12,8 @@ from saleor_license_plugin.licensing import holds
 def fulfill(order: OrderPayload, host: TaskHost) -> list[LineResult]:
     """Issue or apply the order's licenses (idempotent per order line and unit), write what
     was done back through the host (inside Saleor: order-line private metadata, never keys),
-    and email the keys once when the order is paid."""
+    and email the keys once when the order is paid; then, when asked (``INVOICE_ON_PAYMENT``),
+    issue the invoice, which names the keys just issued, and email it once."""
     with host.context():
         results = apply_order(order)
         if order.paid:
@@ -21,4 +22,6 @@ def fulfill(order: OrderPayload, host: TaskHost) -> list[LineResult]:
         host.write_order_results(order.order_id, {r.line_id: r.for_metadata() for r in results})
         if order.paid:
             notify.send_keys_once(order, results)
+        if order.paid and order.invoice:
+            invoicing.invoice_paid_order(order.order_id, host)
     return results

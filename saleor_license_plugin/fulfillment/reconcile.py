@@ -11,7 +11,7 @@ changes nothing more.
 Bounded cost: orders come from the host in pages (keyset, ``page_size`` at a time), and each
 page costs a fixed number of queries to classify (licenses by order line, events by order line);
 only orders that need repair cost more. It also retries keys emails that failed or whose worker
-died (the outbox's ``due_for_retry``).
+died (the outbox's ``due_for_retry``), and invoices or invoice emails that failed.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from django.utils import timezone
 
-from saleor_license_plugin.fulfillment import notify, outbox
+from saleor_license_plugin.fulfillment import invoicing, notify, outbox
 from saleor_license_plugin.fulfillment.host import TaskHost
 from saleor_license_plugin.fulfillment.orders import OrderPayload, withdraw_order
 from saleor_license_plugin.fulfillment.pipeline import fulfill
@@ -75,6 +75,7 @@ class ReconcileReport:
     fulfilled: list[str] = field(default_factory=list)  # order ids
     withdrawn: list[str] = field(default_factory=list)
     emails_retried: list[str] = field(default_factory=list)  # outbox keys
+    invoices_retried: list[str] = field(default_factory=list)  # outbox keys
 
     def summary(self) -> str:
         verb = "would fix" if self.dry_run else "fixed"
@@ -82,7 +83,8 @@ class ReconcileReport:
             f"checked {self.paid_checked} paid and {self.withdrawn_checked} cancelled/refunded "
             f"order(s) in {self.pages} page(s); {verb}: {len(self.fulfilled)} unfulfilled "
             f"{self.fulfilled}, {len(self.withdrawn)} not withdrawn {self.withdrawn}, "
-            f"{len(self.emails_retried)} keys email(s)"
+            f"{len(self.emails_retried)} keys email(s), "
+            f"{len(self.invoices_retried)} invoice(s) or invoice email(s)"
         )
 
 
@@ -198,6 +200,7 @@ def reconcile(
         if not dry_run:
             with host.context():
                 notify.resend_keys(message.key, message.recipient)
+    report.invoices_retried = invoicing.retry_failed(host, dry_run=dry_run)
     log = logger.warning if report.fulfilled or report.withdrawn else logger.info
     log("License reconciliation: %s", report.summary())
     return report

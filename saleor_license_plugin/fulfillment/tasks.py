@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from saleor_license_plugin.fulfillment.autorenew import run_auto_renewals
 from saleor_license_plugin.fulfillment.host import task_host
+from saleor_license_plugin.fulfillment.invoicing import invoice_paid_order
 from saleor_license_plugin.fulfillment.orders import (
     OrderPayload,
     expire_due,
@@ -52,6 +53,16 @@ def fulfill_order(payload: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
+@shared_task(name="saleor_license_plugin.invoice_order", **TASK_OPTIONS)
+def invoice_order_task(order_id: str) -> dict[str, str]:
+    """Issue a paid order's invoice and email it, once (orders without license lines; the
+    fulfillment pipeline does it for the others, after their licenses exist)."""
+    host = task_host()
+    with host.context():
+        invoice = invoice_paid_order(order_id, host)
+    return {"invoice": invoice.number if invoice is not None else ""}
+
+
 @shared_task(name="saleor_license_plugin.withdraw_order", **TASK_OPTIONS)
 def withdraw_order_task(order_id: str, reason: str, revoke_issued: bool = True) -> dict[str, int]:
     with task_host().context():
@@ -81,6 +92,7 @@ def reconcile_task(since_hours: int = 72) -> dict[str, Any]:
         "fulfilled": report.fulfilled,
         "withdrawn": report.withdrawn,
         "emails_retried": len(report.emails_retried),
+        "invoices_retried": len(report.invoices_retried),
     }
 
 

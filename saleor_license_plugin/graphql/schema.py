@@ -7,6 +7,20 @@ from __future__ import annotations
 
 import graphene
 
+from saleor_license_plugin.graphql.billing import (
+    BillingContactCreate,
+    BillingContactDelete,
+    BillingContactSetDefault,
+    BillingContactType,
+    BillingContactUpdate,
+    InvoiceCountableConnection,
+    InvoiceDownload,
+    InvoiceFilterInput,
+    InvoiceType,
+    resolve_billing_contacts,
+    resolve_invoice,
+    resolve_invoices,
+)
 from saleor_license_plugin.graphql.checkout import CheckoutLicenseLinesAdd
 from saleor_license_plugin.graphql.mutations import Mutation
 from saleor_license_plugin.graphql.partners import PartnerMutations, PartnerQueries
@@ -32,6 +46,26 @@ class AllQueries(Query, PartnerQueries):
         description="Your renewal reminder choice (signed-in customers).",
         resolver=resolve_license_reminder_preference,
     )
+    billing_contacts = graphene.List(
+        graphene.NonNull(BillingContactType),
+        required=True,
+        description="Your billing contacts, the default first (signed-in customers).",
+        resolver=resolve_billing_contacts,
+    )
+    invoices = graphene.Field(
+        InvoiceCountableConnection,
+        filter=InvoiceFilterInput(),
+        first=graphene.Int(),
+        after=graphene.String(),
+        description="Your invoices, newest first; staff see all.",
+        resolver=resolve_invoices,
+    )
+    invoice = graphene.Field(
+        InvoiceType,
+        id=graphene.ID(required=True),
+        description="One invoice; null if there is none the caller may see.",
+        resolver=resolve_invoice,
+    )
 
     subscriptions = graphene.Field(
         SubscriptionCountableConnection,
@@ -51,6 +85,11 @@ class AllMutations(Mutation, PartnerMutations):
     license_reminders_set = LicenseRemindersSet.Field()
     license_auto_renew_set = LicenseAutoRenewSet.Field()
     subscription_usage_report = SubscriptionUsageReport.Field()
+    billing_contact_create = BillingContactCreate.Field()
+    billing_contact_update = BillingContactUpdate.Field()
+    billing_contact_set_default = BillingContactSetDefault.Field()
+    billing_contact_delete = BillingContactDelete.Field()
+    invoice_download = InvoiceDownload.Field()
 
     class Meta:
         name = "Mutation"

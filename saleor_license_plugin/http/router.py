@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from saleor_license_plugin.http import dashboard, device, graphql_view, unsubscribe
+from saleor_license_plugin.http import dashboard, device, graphql_view, invoice_link, unsubscribe
 from saleor_license_plugin.http.responses import json_error
 from saleor_license_plugin.licensing.errors import LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Catalog, CheckoutHost, Principal
@@ -25,9 +25,10 @@ def dispatch(
     checkout: CheckoutHost | None = None,
     dashboard_widgets: bool = True,
 ) -> HttpResponse:
-    """Serve ``graphql/``, ``activation/``, ``reminders/unsubscribe``, the Dashboard app under
-    ``dashboard/``; a JSON 404 for anything else. ``dashboard_widgets``: whether the host's
-    Dashboard shows widget extensions (Saleor 3.22+)."""
+    """Serve ``graphql/``, ``activation/``, ``reminders/unsubscribe/``,
+    ``invoices/download/`` and the Dashboard app under ``dashboard/``; a JSON 404 for anything
+    else. ``dashboard_widgets``: whether the host's Dashboard shows widget extensions (Saleor
+    3.22+)."""
     route = path.strip("/")
     if route == "dashboard" or route.startswith("dashboard/"):
         return dashboard.serve(request, path, widgets=dashboard_widgets)
@@ -41,6 +42,8 @@ def dispatch(
         return device.serve(request)
     if route == "reminders/unsubscribe":
         return unsubscribe.serve(request)
+    if route == "invoices/download":
+        return invoice_link.serve(request)
     return json_error(404, LicenseErrorCode.NOT_FOUND, "No such endpoint.")
 
 

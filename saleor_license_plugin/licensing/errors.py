@@ -42,6 +42,7 @@ class LicenseErrorCode(StrEnum):
     TERMS_NOT_ACCEPTED = "TERMS_NOT_ACCEPTED"
     REFERENCE_REQUIRED = "REFERENCE_REQUIRED"
     CHANGE_PENDING = "CHANGE_PENDING"  # an unpaid order already holds this change
+    BILLING_CONTACT_NOT_FOUND = "BILLING_CONTACT_NOT_FOUND"  # checkout metadata names another's
     # renewals
     LINK_EXPIRED = "LINK_EXPIRED"
     NOTHING_TO_RENEW = "NOTHING_TO_RENEW"

@@ -9,11 +9,18 @@
 - ``subscriptions``: cloud/SaaS subscriptions and their daily peak usage;
 - ``partners``: partners (resellers) and the end customers each one manages;
 - ``payments``: what the payment gateways record to act exactly once (processed
-  notifications, refund attempts).
+  notifications, refund attempts);
+- ``invoices``: billing contacts, invoices, their number sequences and download links.
 """
 
 from saleor_license_plugin.models.autorenew import AutoRenewal, RenewalStatus
 from saleor_license_plugin.models.holds import HoldState, PendingChange
+from saleor_license_plugin.models.invoices import (
+    BillingContact,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLink,
+)
 from saleor_license_plugin.models.licenses import (
     Activation,
     AppendOnlyError,
@@ -51,10 +58,14 @@ __all__ = [
     "AppendOnlyError",
     "AppendOnlyQuerySet",
     "AutoRenewal",
+    "BillingContact",
     "CustomerPreference",
     "Deployment",
     "EndCustomer",
     "HoldState",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLink",
     "License",
     "LicenseEvent",
     "LicenseKind",

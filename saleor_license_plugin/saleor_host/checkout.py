@@ -17,7 +17,7 @@ from saleor.checkout.utils import invalidate_checkout
 from saleor.product.models import ProductVariant
 
 from saleor_license_plugin import conf
-from saleor_license_plugin.licensing import holds, partners
+from saleor_license_plugin.licensing import billing, holds, partners
 from saleor_license_plugin.licensing.checkout_lines import (
     LineFacts,
     LineInput,
@@ -148,10 +148,17 @@ def guard_completion(
             except LicenseError as exc:
                 has_license_lines = True
                 errors.append(checkout_error(exc, [line_gid]))
+        metadata = checkout_metadata(checkout_info.checkout)
         if has_license_lines and not errors:
             errors += _check_metadata(checkout_info.checkout, buyer, changes, settings)
         if not errors:
             errors += _check_voucher(checkout_info, buyer)
+        if not errors:
+            # Any checkout that names a billing contact: it must be the buyer's own.
+            try:
+                billing.check_checkout_contact(metadata, buyer.user_id)
+            except LicenseError as exc:
+                errors.append(checkout_error(exc))
         if not errors:
             errors += _hold_changes(changes, checkout_info.checkout, catalog, now)
         if not errors:

@@ -90,6 +90,7 @@ def order_payload(
         "customer": customer,
         "keys_to": keys_to,
         "customer_email": customer_email if settings.send_key_emails else "",
+        "invoice": paid and settings.invoice_on_payment,
     }
 
 
@@ -273,6 +274,25 @@ class SaleorTaskHost:
 
         order = Order.objects.get(pk=order_id)
         order_note_added_event(order=order, user=None, app=None, message=text)
+
+    def license_settings(self) -> conf.LicenseSettings:
+        return _plugin_settings()
+
+    def order_facts(self, order_id: str) -> Any:
+        from saleor_license_plugin.saleor_host.invoices import order_facts
+
+        order = Order.objects.select_related("billing_address").filter(pk=order_id).first()
+        return order_facts(order, conf.get_settings()) if order is not None else None
+
+    def attach_invoice(self, order_id: str, invoice: Any, url: str) -> None:
+        from saleor_license_plugin.saleor_host.invoices import attach
+
+        attach(order_id, invoice, url)
+
+    def public_api_url(self) -> str:
+        from saleor_license_plugin.saleor_host.invoices import plugin_api_url
+
+        return plugin_api_url()
 
 
 LICENSE_PLUGIN_ID = "saleor_license_plugin"

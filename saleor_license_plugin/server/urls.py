@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern] = [
     path("reminders/unsubscribe/", views.unsubscribe, name="license-unsubscribe"),
     path("dashboard/", views.dashboard, name="license-dashboard"),
     path("dashboard/<path:rest>", views.dashboard, name="license-dashboard-path"),
+    path("invoices/download/", views.invoice_download, name="license-invoice-download"),
 ]
 if getattr(settings, "LICENSE_BENCHMARK", False):
     urlpatterns.append(path("bench/lookup/", views.bench_lookup, name="license-bench-lookup"))

@@ -49,6 +49,12 @@ def dashboard(request: HttpRequest, rest: str = "") -> HttpResponse:
     return dispatch(request, f"dashboard/{rest}", principal=ANONYMOUS, catalog=load_catalog())
 
 
+@csrf_exempt
+def invoice_download(request: HttpRequest) -> HttpResponse:
+    # The one-time token in the link names the invoice.
+    return dispatch(request, "invoices/download/", principal=ANONYMOUS, catalog=load_catalog())
+
+
 def bench_lookup(request: HttpRequest) -> HttpResponse:
     """Benchmark baseline (mounted only with ``LICENSE_BENCHMARK=1``): read a key, digest it,
     one indexed lookup, a small JSON answer. No auth, no rate limit: never expose it."""

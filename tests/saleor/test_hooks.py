@@ -37,6 +37,8 @@ RELIED_ON = {
         "order_cancelled",
         "order_refunded",
         "order_fully_refunded",
+        "invoice_request",
+        "invoice_sent",
     },
     StripeLicenseGatewayPlugin: {"process_payment", "confirm_payment", "refund_payment"},
 }
