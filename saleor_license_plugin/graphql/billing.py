@@ -17,10 +17,8 @@ from saleor_license_plugin.graphql.core import (
     Money,
     as_graphql_error,
     context,
-    datetime_cursor,
-    datetime_from_cursor,
     from_global_id,
-    keyset_page,
+    newest_first,
     require_user,
     text,
 )
@@ -190,15 +188,8 @@ def resolve_invoices(
             queryset = queryset.filter(Q(number__icontains=search) | Q(order_number=search))
         if order_id := text(spec.get("order_id"), "orderId", maximum=128):
             queryset = queryset.filter(order_id=order_id)
-        return keyset_page(
-            InvoiceCountableConnection,
-            queryset,
-            first=first,
-            after=after,
-            field="issued_at",
-            descending=True,
-            to_cursor=datetime_cursor,
-            from_cursor=datetime_from_cursor,
+        return newest_first(
+            InvoiceCountableConnection, queryset, first=first, after=after, field="issued_at"
         )
     except LicenseError as error:
         raise as_graphql_error(error) from None

@@ -218,6 +218,41 @@ def keyset_page(
     return connection(edges=edges, page_info=page_info, total_count=total)
 
 
+def newest_first(
+    connection: type[relay.Connection],
+    queryset: QuerySet[Any],
+    *,
+    first: Any,
+    after: Any,
+    field: str = "created_at",
+) -> relay.Connection:
+    """A page of ``queryset``, newest first by the datetime ``field``."""
+    return keyset_page(
+        connection,
+        queryset,
+        first=first,
+        after=after,
+        field=field,
+        descending=True,
+        to_cursor=datetime_cursor,
+        from_cursor=datetime_from_cursor,
+    )
+
+
+def alphabetical(
+    connection: type[relay.Connection],
+    queryset: QuerySet[Any],
+    *,
+    first: Any,
+    after: Any,
+    field: str,
+) -> relay.Connection:
+    """A page of ``queryset`` in the text ``field``'s order."""
+    return keyset_page(
+        connection, queryset, first=first, after=after, field=field, descending=False
+    )
+
+
 def datetime_cursor(value: datetime) -> str:
     return value.isoformat()
 

@@ -14,6 +14,7 @@ from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import (
     BaseMutation,
+    alphabetical,
     as_graphql_error,
     context,
     datetime_cursor,
@@ -644,13 +645,8 @@ def resolve_end_customers(
         if term := text(search, "search", maximum=100):
             queryset = search_customers(queryset, term)
         queryset = queryset.select_related("partner").annotate(license_count=Count("licenses"))
-        return keyset_page(
-            EndCustomerCountableConnection,
-            queryset,
-            first=first,
-            after=after,
-            field="company",
-            descending=False,
+        return alphabetical(
+            EndCustomerCountableConnection, queryset, first=first, after=after, field="company"
         )
     except LicenseError as error:
         raise as_graphql_error(error) from None
@@ -694,13 +690,8 @@ def resolve_partners(
                 | Q(level__iexact=term)
                 | Q(user_id=term)
             )
-        return keyset_page(
-            PartnerCountableConnection,
-            queryset,
-            first=first,
-            after=after,
-            field="company",
-            descending=False,
+        return alphabetical(
+            PartnerCountableConnection, queryset, first=first, after=after, field="company"
         )
     except LicenseError as error:
         raise as_graphql_error(error) from None

@@ -12,12 +12,11 @@ from django.db.models import Count, Q, QuerySet
 
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import (
+    alphabetical,
     as_graphql_error,
     context,
-    datetime_cursor,
-    datetime_from_cursor,
     from_global_id,
-    keyset_page,
+    newest_first,
     require_user,
     text,
 )
@@ -215,15 +214,8 @@ class Query(graphene.ObjectType):
         ctx = context(info)
         try:
             queryset = filter_licenses(ctx, visible_licenses(ctx), dict(filter or {}))
-            return keyset_page(
-                LicenseCountableConnection,
-                with_page_data(queryset),
-                first=first,
-                after=after,
-                field="created_at",
-                descending=True,
-                to_cursor=datetime_cursor,
-                from_cursor=datetime_from_cursor,
+            return newest_first(
+                LicenseCountableConnection, with_page_data(queryset), first=first, after=after
             )
         except LicenseError as error:
             raise as_graphql_error(error) from None
@@ -237,13 +229,8 @@ class Query(graphene.ObjectType):
             queryset = visible_deployments(ctx)
             if term := text(search, "search", maximum=100):
                 queryset = queryset.filter(Q(public_id__icontains=term) | Q(name__icontains=term))
-            return keyset_page(
-                DeploymentCountableConnection,
-                queryset,
-                first=first,
-                after=after,
-                field="name",
-                descending=False,
+            return alphabetical(
+                DeploymentCountableConnection, queryset, first=first, after=after, field="name"
             )
         except LicenseError as error:
             raise as_graphql_error(error) from None

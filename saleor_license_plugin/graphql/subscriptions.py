@@ -13,9 +13,7 @@ from saleor_license_plugin.graphql.core import (
     Money,
     as_graphql_error,
     context,
-    datetime_cursor,
-    datetime_from_cursor,
-    keyset_page,
+    newest_first,
 )
 from saleor_license_plugin.graphql.queries import visible_licenses
 from saleor_license_plugin.graphql.types import LicenseType
@@ -105,15 +103,8 @@ def resolve_subscriptions(root: Any, info: Any, first: Any = None, after: Any = 
         queryset = Subscription.objects.filter(license__in=visible_licenses(ctx)).select_related(
             "license"
         )
-        return keyset_page(
-            SubscriptionCountableConnection,
-            queryset,
-            first=first,
-            after=after,
-            field="created_at",
-            descending=True,
-            to_cursor=datetime_cursor,
-            from_cursor=datetime_from_cursor,
+        return newest_first(
+            SubscriptionCountableConnection, queryset, first=first, after=after, field="created_at"
         )
     except LicenseError as error:
         raise as_graphql_error(error) from None
