@@ -50,7 +50,7 @@ $(STAMP): setup.cfg pyproject.toml $(CONSTRAINTS) | $(LOCALSTRIPE_STAMP)
 	$(need-python)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c constraints/tools.txt --upgrade pip
-	$(PY) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test,server]"
+	$(PY) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test,lint,server]"
 	$(PY) -m pip check
 	$(PY) scripts/check_pins.py $(CONSTRAINTS)
 	@touch $@
