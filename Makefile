@@ -29,7 +29,7 @@ export SALEOR_VENV ?= .saleor-venv
 export SALEOR_VERSION ?= 3.23.28
 export SALEOR_SRC
 
-.PHONY: install localstripe test lint typecheck unit services demo saleor-env test-saleor bench soak bench-reminders clean
+.PHONY: install localstripe test lint typecheck unit services demo saleor-env test-saleor saleor-matrix bench soak bench-reminders clean
 
 define need-python
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -85,6 +85,14 @@ saleor-env: | $(LOCALSTRIPE_STAMP)
 # nothing. PYTEST_ARGS="-k payments -x" passes options to pytest.
 test-saleor: | $(LOCALSTRIPE_STAMP)
 	scripts/test-saleor.sh $(PYTEST_ARGS)
+
+# The Saleor tier on several Saleor versions, one after another, each in its own
+# .saleor-venv-<version>: SALEOR_SRCS="/path/to/saleor-3.20.119 /path/to/saleor-3.23.28 ...".
+# Prints the README's matrix rows (scripts/saleor-matrix.sh).
+saleor-matrix: | $(LOCALSTRIPE_STAMP)
+	$(need-python)
+	@test -n "$(SALEOR_SRCS)" || { echo "set SALEOR_SRCS to Saleor checkouts" >&2; exit 2; }
+	scripts/saleor-matrix.sh $(SALEOR_SRCS)
 
 bench: $(STAMP) services
 	$(PY) -m benchmarks.run
