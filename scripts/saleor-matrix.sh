@@ -25,7 +25,8 @@ for src in "$@"; do
   started=$SECONDS
   scripts/test-saleor.sh -q >"$LOGS/test-$version.log" 2>&1 || status=1
   took=$((SECONDS - started))
-  summary=$(grep -E '^=+ .*(passed|failed|error|no tests ran).* in [0-9.]+s' "$LOGS/test-$version.log" | tail -1)
+  # pytest's closing line, with or without -q's "=" frame: "58 passed, 1 failed in 9.87s"
+  summary=$(grep -E '(passed|failed|error|no tests ran).* in [0-9.]+s' "$LOGS/test-$version.log" | tail -1)
   count() { grep -oE "[0-9]+ $1" <<<"$summary" | grep -oE '^[0-9]+' || echo 0; }
   django=$("$SALEOR_VENV/bin/python" -c 'import django; print(django.__version__)')
   rows+=("| $version | $(count passed) | $(count failed) | $(count error) | ${took} s | Django $django |")
