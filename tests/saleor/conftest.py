@@ -48,22 +48,32 @@ def pytest_configure(config):
 
 
 def _post_graphql_runs_on_commit_callbacks() -> None:
-    """Saleor 3.21+'s test client runs a request's on-commit callbacks (webhooks, plugin hooks
-    such as order_fully_paid) as a committed request would; 3.20's does not, so inside a test's
-    transaction they never ran. Give 3.20's client the same behaviour: a difference of the test
-    harness, not of Saleor at run time (test_harness.py checks it on every version)."""
+    """Saleor 3.21+'s test client runs the on-commit callbacks a request registers, and those
+    that these register in turn, as a committed request would (captureOnCommitCallbacks). 3.20's
+    runs the pending callbacks once (flush_post_commit_hooks), so a callback registered by a
+    callback never ran, and order_fully_paid never reached the plugin in tests. Give 3.20's
+    client the same behaviour: flush until none is left. A difference of the test harness, not
+    of Saleor at run time (test_harness.py checks it on every version)."""
+    from django.db import connections
     from saleor.graphql.tests.fixtures import ApiClient
 
     if "captureOnCommitCallbacks" in inspect.getsource(ApiClient.post_graphql):
         return
+    from saleor.tests.utils import flush_post_commit_hooks
+
     post_graphql = ApiClient.post_graphql
 
     @functools.wraps(post_graphql)
-    def capturing(self, *args, **kwargs):
-        with django.test.TestCase.captureOnCommitCallbacks(execute=True):
-            return post_graphql(self, *args, **kwargs)
+    def flushing(self, *args, **kwargs):
+        result = post_graphql(self, *args, **kwargs)
+        connection = connections[settings.DATABASE_CONNECTION_DEFAULT_NAME]
+        for _ in range(100):
+            if not connection.run_on_commit:
+                return result
+            flush_post_commit_hooks()
+        raise RuntimeError("on-commit callbacks keep registering callbacks")
 
-    ApiClient.post_graphql = capturing
+    ApiClient.post_graphql = flushing
 
 
 def pytest_report_header(config):
