@@ -29,12 +29,12 @@ for src in "$@"; do
   summary=$(grep -E '(passed|failed|error|no tests ran).* in [0-9.]+s' "$LOGS/test-$version.log" | tail -1)
   count() { grep -oE "[0-9]+ $1" <<<"$summary" | grep -oE '^[0-9]+' || echo 0; }
   django=$("$SALEOR_VENV/bin/python" -c 'import django; print(django.__version__)')
-  rows+=("| $version | $(count passed) | $(count failed) | $(count error) | ${took} s | Django $django |")
+  rows+=("| $version | $(count passed) | $(count failed) | $(count error) | ${took} s | $django |")
 done
 echo
 echo "Measured $(date -u +%F) on commit $commit:"
 echo
-echo "| Saleor | passed | failed | errors | duration | |"
+echo "| Saleor | passed | failed | errors | duration | Django |"
 echo "|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 exit $status
