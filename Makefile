@@ -29,7 +29,7 @@ export SALEOR_VENV ?= .saleor-venv
 export SALEOR_VERSION ?= 3.23.28
 export SALEOR_SRC
 
-.PHONY: install localstripe test lint typecheck unit services demo saleor-env test-saleor bench soak bench-reminders fuzz clean
+.PHONY: install localstripe test lint typecheck unit services demo saleor-env test-saleor saleor-matrix bench soak bench-reminders fuzz clean
 
 define need-python
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -50,7 +50,7 @@ $(STAMP): setup.cfg pyproject.toml $(CONSTRAINTS) | $(LOCALSTRIPE_STAMP)
 	$(need-python)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c constraints/tools.txt --upgrade pip
-	$(PY) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test,server]"
+	$(PY) -m pip install -q $(CONSTRAINT_FLAGS) -e ".[test,lint,server]"
 	$(PY) -m pip check
 	$(PY) scripts/check_pins.py $(CONSTRAINTS)
 	@touch $@
@@ -85,6 +85,14 @@ saleor-env: | $(LOCALSTRIPE_STAMP)
 # nothing. PYTEST_ARGS="-k payments -x" passes options to pytest.
 test-saleor: | $(LOCALSTRIPE_STAMP)
 	scripts/test-saleor.sh $(PYTEST_ARGS)
+
+# The Saleor tier on several Saleor versions, one after another, each in its own
+# .saleor-venv-<version>: SALEOR_SRCS="/path/to/saleor-3.20.119 /path/to/saleor-3.23.28 ...".
+# Prints the README's matrix rows (scripts/saleor-matrix.sh).
+saleor-matrix: | $(LOCALSTRIPE_STAMP)
+	$(need-python)
+	@test -n "$(SALEOR_SRCS)" || { echo "set SALEOR_SRCS to Saleor checkouts" >&2; exit 2; }
+	scripts/saleor-matrix.sh $(SALEOR_SRCS)
 
 bench: $(STAMP) services
 	$(PY) -m benchmarks.run

@@ -2,12 +2,15 @@
 # `make saleor-env`: build the environment the Saleor tier (`make test-saleor`) runs in.
 #
 #   1. a Python 3.12 virtualenv ($SALEOR_VENV, default .saleor-venv) holding Saleor's locked
-#      dependencies (`uv sync --frozen --all-groups`) and Saleor itself, editable;
+#      dependencies and Saleor itself, editable. Saleor 3.22+ locks with uv: `uv sync --frozen
+#      --all-groups`; 3.20 and 3.21 lock with Poetry: poetry.lock's packages (every group, as
+#      `poetry install` installs them) are written as pins by scripts/saleor_constraints.py and
+#      installed exactly (`uv pip sync`), so both end with the same set a Saleor developer has;
 #   2. Saleor's PostgreSQL role (saleor/saleor, superuser) and a template of Saleor's test
 #      database, built once per Saleor version (~1,450 migrations, minutes), that
 #      `make test-saleor` clones in a second;
-#   3. this plugin, editable, with its test extras, under Saleor's pins (the checkout's own
-#      uv.lock, exported to $SALEOR_VENV/saleor-constraints*.txt) and constraints/tools.txt;
+#   3. this plugin, editable, with its saleor-test extra, under Saleor's pins (the checkout's own
+#      lock, exported to $SALEOR_VENV/saleor-constraints*.txt) and constraints/tools.txt;
 #      fails if any of Saleor's pins moved. The Stripe emulator is not installed here: it runs
 #      from .venv-localstripe (`make localstripe`).
 #
@@ -39,7 +42,7 @@ export PGHOST PGPORT
 # --- interpreter --------------------------------------------------------------------------
 [ -n "$PYTHON" ] || die "Python 3.12 not found: set PYTHON=/path/to/python3.12"
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' \
-  || die "$PYTHON is not Python 3.12 (Saleor 3.22+ needs exactly 3.12): set PYTHON=..."
+  || die "$PYTHON is not Python 3.12 (Saleor 3.20-3.23 need exactly 3.12): set PYTHON=..."
 PYTHON=$("$PYTHON" -c 'import sys; print(sys.executable)')
 
 # --- Saleor's source ----------------------------------------------------------------------
@@ -62,8 +65,10 @@ case "$SALEOR_SRC/" in "$REPO"/.saleor-src/*) ;; "$REPO"/*)
 esac
 FOUND_VERSION=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$SALEOR_SRC/saleor/__init__.py")
 say "Saleor $FOUND_VERSION from $SALEOR_SRC"
-[ -f "$SALEOR_SRC/uv.lock" ] || die "$SALEOR_SRC has no uv.lock: Saleor $FOUND_VERSION locks its
-  dependencies with another tool (3.21 and older use poetry.lock); this script needs uv.lock (3.22+)"
+if [ -f "$SALEOR_SRC/uv.lock" ]; then LOCK=uv.lock
+elif [ -f "$SALEOR_SRC/poetry.lock" ]; then LOCK=poetry.lock
+else die "$SALEOR_SRC has neither uv.lock (Saleor 3.22+) nor poetry.lock (3.21 and older)"
+fi
 
 # --- uv -----------------------------------------------------------------------------------
 UV=${UV:-$(command -v uv || true)}
@@ -79,14 +84,30 @@ say "uv: $UV ($("$UV" --version))"
 
 # --- 1. Saleor's locked dependencies and Saleor itself --------------------------------------
 rm -f "$SALEOR_VENV/saleor-env.conf"  # written back only when everything below succeeded
-say "installing Saleor's locked dependencies into $SALEOR_VENV"
-(cd "$SALEOR_SRC" && UV_PROJECT_ENVIRONMENT=$SALEOR_VENV "$UV" sync --frozen --all-groups \
-  --python "$PYTHON" --no-python-downloads --quiet)
+say "installing Saleor's locked dependencies ($LOCK) into $SALEOR_VENV"
 VPY=$SALEOR_VENV/bin/python
-"$UV" pip install --quiet --python "$VPY" --no-deps -e "$SALEOR_SRC"
-
-# Saleor's pins as this checkout locks them, for this interpreter.
-"$PYTHON" scripts/saleor_constraints.py "$SALEOR_SRC" "$SALEOR_VENV/saleor-constraints" --uv "$UV"
+if [ "$LOCK" = uv.lock ]; then
+  (cd "$SALEOR_SRC" && UV_PROJECT_ENVIRONMENT=$SALEOR_VENV "$UV" sync --frozen --all-groups \
+    --python "$PYTHON" --no-python-downloads --quiet)
+  # Saleor's pins as this checkout locks them, for this interpreter.
+  "$PYTHON" scripts/saleor_constraints.py "$SALEOR_SRC" "$SALEOR_VENV/saleor-constraints" --uv "$UV"
+else
+  # No Poetry needed: the lock's exact versions, installed as they are (no resolution).
+  [ -x "$VPY" ] || "$UV" venv --quiet --python "$PYTHON" --no-python-downloads "$SALEOR_VENV"
+  "$PYTHON" scripts/saleor_constraints.py "$SALEOR_SRC" "$SALEOR_VENV/saleor-constraints" --uv "$UV"
+  "$UV" pip sync --quiet --python "$VPY" "$SALEOR_VENV/saleor-constraints-dev.txt"
+fi
+site=$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+rm -f "$site/saleor-src.pth"  # left by an earlier 3.21 in this venv
+if "$PYTHON" -c 'import sys, tomllib
+with open(sys.argv[1], "rb") as f: poetry = tomllib.load(f).get("tool", {}).get("poetry", {})
+sys.exit(poetry.get("package-mode", True) is not False)' "$SALEOR_SRC/pyproject.toml"; then
+  # Poetry's package-mode = false (3.21): Saleor is no package, it runs from its checkout.
+  # The same as an editable install, without a build: the checkout on the venv's sys.path.
+  echo "$SALEOR_SRC" > "$site/saleor-src.pth"
+else
+  "$UV" pip install --quiet --python "$VPY" --no-deps -e "$SALEOR_SRC"
+fi
 PINS=("$SALEOR_VENV/saleor-constraints-dev.txt")
 # The committed copy of the same version's pins, when this is the tag it was taken from.
 MINOR=${FOUND_VERSION%.*}
@@ -94,8 +115,8 @@ if grep -qsF "tag $FOUND_VERSION," "constraints/saleor-$MINOR-dev.txt"; then
   PINS+=("constraints/saleor-$MINOR.txt" "constraints/saleor-$MINOR-dev.txt")
   diff -q <(grep -v '^#' "constraints/saleor-$MINOR-dev.txt") \
           <(grep -v '^#' "$SALEOR_VENV/saleor-constraints-dev.txt") >/dev/null \
-    || die "constraints/saleor-$MINOR-dev.txt differs from $SALEOR_SRC/uv.lock's export"
-  say "constraints/saleor-$MINOR*.txt match this checkout's uv.lock"
+    || die "constraints/saleor-$MINOR-dev.txt differs from $SALEOR_SRC/$LOCK's export"
+  say "constraints/saleor-$MINOR*.txt match this checkout's $LOCK"
 fi
 "$VPY" scripts/check_pins.py "${PINS[@]}"
 
@@ -133,12 +154,12 @@ else
   say "template $SALEOR_DB_TEMPLATE built in $((SECONDS - started)) s"
 fi
 
-# --- 3. this plugin and its test extras, under Saleor's pins --------------------------------
+# --- 3. this plugin and its saleor-test extra, under Saleor's pins ------------------------
 CONSTRAINT_FLAGS=()
 for f in "$SALEOR_VENV/saleor-constraints.txt" "$SALEOR_VENV/saleor-constraints-dev.txt" \
          constraints/tools.txt; do CONSTRAINT_FLAGS+=(-c "$f"); done
-say "installing this plugin (editable) with its test extras"
-"$UV" pip install --quiet --python "$VPY" "${CONSTRAINT_FLAGS[@]}" -e "$REPO[test]"
+say "installing this plugin (editable) with its saleor-test extra"
+"$UV" pip install --quiet --python "$VPY" "${CONSTRAINT_FLAGS[@]}" -e "$REPO[saleor-test]"
 "$UV" pip check --python "$VPY"
 "$VPY" scripts/check_pins.py --list-unpinned "${PINS[@]}" constraints/tools.txt
 
