@@ -28,3 +28,16 @@ def dashboard_widgets_supported() -> bool:
 
     major, minor = (int(part) for part in saleor.__version__.split(".")[:2])
     return (major, minor) >= (3, 22)
+
+
+def checkout_total(manager: Any, checkout_info: Any, lines: Any) -> Any:
+    """The checkout's gross total with gift cards: Saleor up to 3.23.0 takes the address to
+    tax by as an argument (the shipping address, else the billing one); 3.23.x later does not."""
+    import inspect
+
+    from saleor.checkout.calculations import calculate_checkout_total_with_gift_cards as total
+
+    if "address" in inspect.signature(total).parameters:
+        address = checkout_info.shipping_address or checkout_info.billing_address
+        return total(manager, checkout_info, lines, address)
+    return total(manager, checkout_info, lines)

@@ -188,7 +188,6 @@ class SaleorTaskHost:
         attempt reuses its checkout, so its payment, so Stripe's idempotency key."""
         from saleor.account.models import User
         from saleor.channel.models import Channel
-        from saleor.checkout.calculations import calculate_checkout_total_with_gift_cards
         from saleor.checkout.complete_checkout import complete_checkout
         from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
         from saleor.checkout.models import Checkout
@@ -199,6 +198,7 @@ class SaleorTaskHost:
 
         from saleor_license_plugin.saleor_host.auth import decode_global_id, principal_for_user
         from saleor_license_plugin.saleor_host.checkout import add_license_lines, new_checkout
+        from saleor_license_plugin.saleor_host.compat import checkout_total
 
         user_pk = decode_global_id(request.owner_id, "User")
         user = User.objects.filter(pk=user_pk, is_active=True).first() if user_pk else None
@@ -243,7 +243,7 @@ class SaleorTaskHost:
         lines_info, _ = fetch_checkout_lines(checkout)
         checkout_info = fetch_checkout_info(checkout, lines_info, manager)
         if not checkout.payments.filter(is_active=True).exists():
-            total = calculate_checkout_total_with_gift_cards(manager, checkout_info, lines_info)
+            total = checkout_total(manager, checkout_info, lines_info)
             create_payment(
                 gateway=request.gateway,
                 total=total.gross.amount,

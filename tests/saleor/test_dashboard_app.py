@@ -16,6 +16,7 @@ from saleor.core.jwt import create_access_token_for_app, jwt_decode, jwt_encode
 from saleor.permission.models import Permission
 
 from saleor_license_plugin.http.dashboard import APP_ID
+from saleor_license_plugin.saleor_host.compat import dashboard_widgets_supported
 
 from license_fixtures import PLUGIN_ID, gid
 
@@ -131,7 +132,12 @@ def test_saleor_accepts_the_served_manifest(client, license_plugin, channel_USD)
     assert response.status_code == 200
     manifest = response.json()
     mounts = {e["mount"]: e["target"] for e in manifest["extensions"]}
-    assert mounts["ORDER_DETAILS_WIDGETS"] == "WIDGET"  # 3.22+
+    if dashboard_widgets_supported():  # 3.22+
+        assert mounts["ORDER_DETAILS_WIDGETS"] == "WIDGET"
+    else:
+        assert "ORDER_DETAILS_MORE_ACTIONS" in mounts and "ORDER_DETAILS_WIDGETS" not in mounts
+    register = client.post(BASE + "dashboard/register", {"auth_token": "t"})
+    assert register.status_code == 200  # the installation's token handover
     clean_manifest_data(manifest, raise_for_saleor_version=True)  # raises on anything wrong
     page = client.get(BASE + "dashboard/")
     assert page.status_code == 200 and b"app.js" in page.content

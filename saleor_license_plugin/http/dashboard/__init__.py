@@ -103,6 +103,9 @@ def manifest(base_url: str, *, widgets: bool) -> dict[str, Any]:
         "extend, reset activations, resend keys, offline entitlements.",
         "permissions": [MANAGE_ORDERS],
         "appUrl": page,
+        # Saleor up to 3.22 requires it; installation posts the app's auth token there. The
+        # plugin keeps no token (it checks the Dashboard's short-lived token per request).
+        "tokenTargetUrl": f"{base_url.rstrip('/')}/dashboard/register",
         "author": "saleor-license-plugin",
         "extensions": extensions,
     }
@@ -114,9 +117,14 @@ def _page(base: str) -> str:
 
 def serve(request: HttpRequest, path: str, *, widgets: bool = True) -> HttpResponse:
     """``path`` is below the plugin's base and starts with ``dashboard``."""
+    route = path.strip("/").removeprefix("dashboard").strip("/")
+    if route == "register":
+        # The installation's token handover: acknowledged, never stored.
+        if request.method != "POST":
+            return method_not_allowed("POST")
+        return JsonResponse({"success": True})
     if request.method not in ("GET", "HEAD"):
         return method_not_allowed("GET, HEAD")
-    route = path.strip("/").removeprefix("dashboard").strip("/")
     base = base_path(request, path)
     if route == "manifest":
         body = manifest(request.build_absolute_uri(base), widgets=widgets)
