@@ -272,6 +272,7 @@ class IssueLicense(BaseMutation):
             currency=item.price.currency,
             idempotency_key=f"manual:{idempotency_key}" if idempotency_key else None,
             request_digest=_request_digest(data) if idempotency_key else "",
+            note=text(data.get("note"), "note"),
             actor=ctx.actor,
             now=ctx.now,
         )

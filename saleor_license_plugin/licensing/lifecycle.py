@@ -201,6 +201,7 @@ def issue_license(
     actor: str = "system",
     now: datetime | None = None,
     term_expires_at: datetime | None = None,  # overrides the term (a subscription's period)
+    note: str = "",  # recorded on the issued event (staff's reason for a manual license)
 ) -> Issued:
     """A new license with a new key. For a paid order line the key is ``<line>:issue:<unit>``,
     so each unit of a quantity-N line issues exactly once, however often this runs."""
@@ -263,6 +264,7 @@ def issue_license(
             before=None,
             order_line=order_line,
             idempotency_key=idempotency_key,
+            note=note,
             now=now,
             request_digest=request_digest,
         )

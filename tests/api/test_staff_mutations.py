@@ -263,3 +263,9 @@ def test_deployment_create_refusals(name, code):
 def test_issued_key_is_grouped_for_reading():
     payload = gql(ISSUE, issue_input(), principal=STAFF).payload("issueLicense")
     assert payload["key"] == format_key(normalize(payload["key"]))
+
+
+def test_the_note_of_a_manual_license_is_kept_in_its_history():
+    """It was accepted and dropped."""
+    gql(ISSUE, issue_input(note="Replacement for ticket 4711"), principal=STAFF)
+    assert License.objects.get().events.get().note == "Replacement for ticket 4711"
