@@ -24,14 +24,16 @@ def dispatch(
     catalog: Catalog,
     checkout: CheckoutHost | None = None,
     dashboard_widgets: bool = True,
+    public_url: str | None = None,
 ) -> HttpResponse:
     """Serve ``graphql/``, ``activation/``, ``reminders/unsubscribe/``,
     ``invoices/download/`` and the Dashboard app under ``dashboard/``; a JSON 404 for anything
     else. ``dashboard_widgets``: whether the host's Dashboard shows widget extensions (Saleor
-    3.22+)."""
+    3.22+); ``public_url``: the plugin's absolute base URL as the host is configured to be
+    reached (the manifest's URLs; else they are built from the request)."""
     route = path.strip("/")
     if route == "dashboard" or route.startswith("dashboard/"):
-        return dashboard.serve(request, path, widgets=dashboard_widgets)
+        return dashboard.serve(request, path, widgets=dashboard_widgets, public_url=public_url)
     if route == "graphql":
         from saleor_license_plugin.graphql.schema import schema
 
