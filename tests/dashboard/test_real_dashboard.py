@@ -294,6 +294,15 @@ def issue(shop: Shop, token: str, **extra: str) -> dict[str, str]:
     return license
 
 
+def shoot(page: Any, path: Path) -> None:
+    """A screenshot without the Dashboard's product announcement over the sidebar."""
+    dismiss = page.get_by_test_id("ripple-video-announcement-dismiss")
+    if dismiss.is_visible():
+        dismiss.click()
+        dismiss.wait_for(state="detached")
+    page.screenshot(path=str(path), full_page=True)
+
+
 def test_the_app_in_the_real_dashboard(shop: Shop, dashboard: str, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     shots = Path(os.environ.get("DASHBOARD_SCREENSHOTS") or tmp_path)
@@ -326,7 +335,7 @@ def test_the_app_in_the_real_dashboard(shop: Shop, dashboard: str, tmp_path: Pat
             # -- install the app from the plugin's manifest URL ----------------------------
             page.goto(dashboard + "extensions/app/install?manifestUrl=" + manifest_url)
             page.get_by_text("Software licenses").first.wait_for(timeout=60_000)
-            page.screenshot(path=str(shots / "dashboard-real-install.png"))
+            shoot(page, shots / "dashboard-real-install.png")
             page.get_by_test_id("button-bar-confirm").click()
             row = page.get_by_test_id("installed-extension-row").filter(
                 has_text="Software licenses"
@@ -343,7 +352,9 @@ def test_the_app_in_the_real_dashboard(shop: Shop, dashboard: str, tmp_path: Pat
             app.locator("#q").fill(target["keyHint"])
             app.locator("#search-button").click()
             app.locator("#license-table tbody tr").nth(1).wait_for(state="detached")
-            page.screenshot(path=str(shots / "dashboard-real-licenses.png"), full_page=True)
+            app.locator(f'#license-table tr[data-id="{target["id"]}"]').wait_for()
+            assert app.locator("#license-table tbody tr").count() == 1
+            shoot(page, shots / "dashboard-real-licenses.png")
 
             app.locator(f'tr[data-id="{target["id"]}"]').click()
             app.locator("#suspend").wait_for()
@@ -363,7 +374,15 @@ def test_the_app_in_the_real_dashboard(shop: Shop, dashboard: str, tmp_path: Pat
             assert app.locator('#history tr[data-action="reinstated"]').count() == 1
             # the actor is the staff user behind the Dashboard's app token
             assert shop.ids["staff"] in text or STAFF_EMAIL in text, text
-            page.screenshot(path=str(shots / "dashboard-real-license.png"), full_page=True)
+            shoot(page, shots / "dashboard-real-license.png")
+
+            # -- the customer page's widget lists the customer's licenses (all three) -------
+            page.goto(dashboard + "customers/" + shop.ids["customer"])
+            widget = page.frame_locator('[data-test-id="app-frame"]')
+            widget.locator("#license-table").wait_for(timeout=60_000)
+            shown = widget.locator("#license-table tbody tr")
+            ids = {shown.nth(i).get_attribute("data-id") for i in range(shown.count())}
+            assert ids == {lic["id"] for lic in [*of_order, other]}, ids
 
             # -- the order page's widget lists the order's licenses ------------------------
             page.goto(dashboard + "orders/" + shop.ids["order"])
@@ -390,7 +409,7 @@ def test_the_app_in_the_real_dashboard(shop: Shop, dashboard: str, tmp_path: Pat
                 arg=content,
             )
             frame.scroll_into_view_if_needed()
-            page.screenshot(path=str(shots / "dashboard-real-order-widget.png"), full_page=True)
+            shoot(page, shots / "dashboard-real-order-widget.png")
 
             # a row opens the license in the app page (redirect through AppBridge)
             widget.locator(f'tr[data-id="{of_order[1]["id"]}"]').click()
