@@ -4,7 +4,9 @@ uvicorn with the plugin active. Headless Chromium signs in as staff, installs th
 manifest URL the plugin serves (the Dashboard's "Install external app" page: Saleor fetches the
 manifest and installs it), opens the app from its navigation entry (the Dashboard's iframe and
 its own AppBridge handshake), searches, opens a license, suspends and reinstates it and reads
-both in the history; then opens an order's page and reads the order's licenses in the widget.
+both in the history; reads the widgets on a customer's and an order's page (a row opens the
+license in the app page); then lets the handshake's app token expire and acts again with the
+one the Dashboard's tokenRefresh brought.
 
 Run with ``make test-dashboard SALEOR_DASHBOARD_SRC=/path/to/saleor-dashboard`` (README,
 Tests). Skipped, with the reason, when the Dashboard build, the Saleor environment, Chromium or
@@ -13,6 +15,7 @@ dir)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -39,6 +42,7 @@ PLUGIN_BASE = f"/plugins/global/{PLUGIN_ID}/"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or ""
 BUILD_PLACEHOLDER = "http://saleor-api.invalid/graphql/"  # scripts/saleor-dashboard.sh
 STAFF_EMAIL = "support@shop.example"
+APP_TOKEN_TTL = 40  # seconds; the Dashboard refreshes an app token 30 s before it expires
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-component-update"]
 
 
@@ -168,6 +172,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         HTTP_IP_FILTER_ALLOW_LOOPBACK_IPS="True",
         PUBLIC_URL=f"http://{HOST}:{port}/",
         SEND_USAGE_TELEMETRY="False",  # no calls out of the machine
+        # app tokens expire within the test, so the Dashboard's tokenRefresh is exercised
+        JWT_TTL_APP_ACCESS=f"{APP_TOKEN_TTL} seconds",
         STAFF_EMAIL=STAFF_EMAIL,
         STAFF_PASSWORD=password,
     )
@@ -294,6 +300,13 @@ def issue(shop: Shop, token: str, **extra: str) -> dict[str, str]:
     return license
 
 
+def claims(token: str) -> dict[str, Any]:
+    """A JWT's claims, unverified (Saleor checks the signature; the test reads the expiry)."""
+    body = token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return decoded
+
+
 def shoot(page: Any, path: Path) -> None:
     """A screenshot without the Dashboard's product announcement over the sidebar."""
     dismiss = page.get_by_test_id("ripple-video-announcement-dismiss")
@@ -322,6 +335,12 @@ def test_the_app_in_the_real_dashboard(shop: Shop, dashboard: str, tmp_path: Pat
         console: list[str] = []
         page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
         page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+        sent: list[str] = []  # the tokens the app's pages sent to the plugin's API, in order
+        page.on(
+            "request",
+            lambda r: r.url == shop.plugin_api
+            and sent.append(r.headers.get("authorization", "").removeprefix("Bearer ")),
+        )
         try:
             # -- sign in -------------------------------------------------------------------
             page.goto(dashboard)
@@ -417,6 +436,24 @@ def test_the_app_in_the_real_dashboard(shop: Shop, dashboard: str, tmp_path: Pat
             app = page.frame_locator('[data-test-id="app-frame"]')
             app.locator("#status").filter(has_text="ACTIVE").wait_for(timeout=60_000)
             assert of_order[1]["keyHint"] in app.locator("#key").inner_text()
+
+            # -- the token the handshake brought expires; the Dashboard's tokenRefresh keeps
+            # the page (not reloaded) working with a new one --------------------------------
+            frame_el = page.locator('[data-test-id="app-frame"]').element_handle()
+            assert frame_el is not None
+            content_frame = frame_el.content_frame()
+            assert content_frame is not None
+            content_frame.evaluate("window.__notReloaded = true")
+            first = sent[-1]
+            expiry = claims(first)["exp"]
+            page.wait_for_timeout((expiry - time.time() + 3) * 1000)
+            assert time.time() > expiry  # the handshake's token is dead now
+            app.locator("#reason").fill("after the token refresh")
+            app.locator("#suspend").click()
+            app.locator("#status").filter(has_text="SUSPENDED").wait_for()
+            assert content_frame.evaluate("window.__notReloaded") is True
+            assert sent[-1] != first and claims(sent[-1])["exp"] > expiry
+            assert claims(sent[-1])["app"] == claims(first)["app"]
         except Exception:
             page.screenshot(path=str(shots / "dashboard-real-failure.png"), full_page=True)
             print("\n".join(console[-60:]))
