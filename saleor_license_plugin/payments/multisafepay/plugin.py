@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.urls import reverse
 from saleor.core.utils import build_absolute_uri
 from saleor.payment import TransactionKind
-from saleor.payment.interface import GatewayConfig, GatewayResponse, PaymentData
+from saleor.payment.interface import GatewayResponse, PaymentData
 from saleor.plugins.base_plugin import ConfigurationTypeField
 
 from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
@@ -32,10 +31,13 @@ from saleor_license_plugin.payments.multisafepay.refunds import refund_order
 from saleor_license_plugin.payments.multisafepay.statuses import PaymentState, payment_state
 from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
+    config_values,
     gateway_operation,
     gateway_response,
     processed_transaction,
-    seconds,
+    request_timeout_field,
+    require_values,
+    supported_currencies_field,
 )
 
 if TYPE_CHECKING:
@@ -77,11 +79,7 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
             "help_text": "Use MultiSafepay's test environment (testapi.multisafepay.com).",
             "label": "Test mode",
         },
-        "supported_currencies": {
-            "type": ConfigurationTypeField.STRING,
-            "help_text": "Currency codes this gateway accepts, separated by commas.",
-            "label": "Supported currencies",
-        },
+        "supported_currencies": supported_currencies_field(),
         "redirect_url": {
             "type": ConfigurationTypeField.STRING,
             "help_text": "Storefront page the customer returns to after paying, unless the "
@@ -99,28 +97,19 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
             "unique per shop when several shops share one MultiSafepay account.",
             "label": "Order id prefix",
         },
-        "request_timeout": {
-            "type": ConfigurationTypeField.STRING,
-            "help_text": "Seconds to wait for MultiSafepay's answer (connecting: at most 5).",
-            "label": "Request timeout",
-        },
+        "request_timeout": request_timeout_field("MultiSafepay"),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        values = {item["name"]: item["value"] for item in self.configuration}
-        self.config = GatewayConfig(
-            gateway_name=PLUGIN_NAME,
-            auto_capture=True,
-            supported_currencies=values.get("supported_currencies") or "",
-            connection_params={},
-        )
-        timeout = seconds(values.get("request_timeout"), 30.0)
+        values = self.values
+        self.config = self.gateway_config(auto_capture=True)
+        connect_timeout, read_timeout = self.timeouts()
         self.msp = MultiSafepayConfig(
             api_key=values.get("api_key") or "",
             base_url=TEST_BASE_URL if values.get("test_mode") else LIVE_BASE_URL,
-            connect_timeout=min(5.0, timeout),
-            read_timeout=timeout,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
         )
         self.redirect_url = values.get("redirect_url") or ""
         self.cancel_url = values.get("cancel_url") or ""
@@ -271,8 +260,5 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
     def validate_plugin_configuration(
         cls, plugin_configuration: PluginConfiguration, **kwargs: Any
     ) -> None:
-        values = {item["name"]: item["value"] for item in plugin_configuration.configuration}
-        if plugin_configuration.active and not values.get("api_key"):
-            raise ValidationError(
-                {"api_key": ValidationError("This field is required.", code="required")}
-            )
+        if plugin_configuration.active:
+            require_values(config_values(plugin_configuration.configuration), ("api_key",))
