@@ -9,7 +9,7 @@ from typing import Any
 import graphene
 from django.db.models import Count, Q, QuerySet
 
-from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine
+from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine, added_lines, checkout_host
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import (
     BaseMutation,
@@ -537,10 +537,7 @@ class CheckoutRenewalLinesAdd(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, checkout_id: Any = None, items: Any = None) -> Any:
-        if ctx.checkout is None:
-            raise LicenseError(
-                LicenseErrorCode.NOT_FOUND, "Checkouts are served inside Saleor only.", "checkoutId"
-            )
+        host = checkout_host(ctx, "checkoutId")
         if not ctx.principal.is_authenticated:
             raise permission_denied("Sign in to buy or change licenses.")
         if not items or len(items) > MAX_RENEWAL_ITEMS:
@@ -561,21 +558,15 @@ class CheckoutRenewalLinesAdd(BaseMutation):
                 )
             )
         if checkout_id is None:
-            gid, added = ctx.checkout.create_checkout(ctx.principal, lines, client_ip=ctx.client_ip)
+            gid, added = host.create_checkout(ctx.principal, lines, client_ip=ctx.client_ip)
         else:
-            gid, added = ctx.checkout.add_license_lines(
+            gid, added = host.add_license_lines(
                 text(checkout_id, "checkoutId", maximum=200, required=True),
                 ctx.principal,
                 lines,
                 client_ip=ctx.client_ip,
             )
-        return cls.success(
-            checkout_id=gid,
-            lines=[
-                CheckoutLicenseLine(id=a.line_id, quantity=a.quantity, quote=quote_value(a.priced))
-                for a in added
-            ],
-        )
+        return cls.success(checkout_id=gid, lines=added_lines(added))
 
 
 # --- queries ---------------------------------------------------------------------------------
