@@ -55,7 +55,44 @@ class LicenseGatewayPlugin(BasePlugin):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.values = config_values(self.configuration)
+        self.values = self.config_values(self.configuration)
+
+    # --- configuration: what the three gateways' settings have in common --------------------
+
+    @staticmethod
+    def config_values(configuration: list[dict[str, Any]]) -> dict[str, Any]:
+        """A plugin's configuration (Saleor's list of ``{name, value}``) by name."""
+        return {item["name"]: item["value"] for item in configuration}
+
+    @staticmethod
+    def require_values(values: dict[str, Any], names: tuple[str, ...]) -> None:
+        """The Dashboard's ``required`` error on each of ``names`` left empty."""
+        missing = [name for name in names if not values.get(name)]
+        if missing:
+            raise ValidationError(
+                {
+                    name: ValidationError("This field is required.", code="required")
+                    for name in missing
+                }
+            )
+
+    @staticmethod
+    def supported_currencies_field() -> dict[str, Any]:
+        """The ``supported_currencies`` setting that :meth:`gateway_config` reads."""
+        return {
+            "type": ConfigurationTypeField.STRING,
+            "help_text": "Currency codes this gateway accepts, separated by commas (EUR, USD).",
+            "label": "Supported currencies",
+        }
+
+    @staticmethod
+    def request_timeout_field(provider: str) -> dict[str, Any]:
+        """The ``request_timeout`` setting that :meth:`timeouts` reads."""
+        return {
+            "type": ConfigurationTypeField.STRING,
+            "help_text": f"Seconds to wait for {provider}'s answer (connecting: at most 5).",
+            "label": "Request timeout",
+        }
 
     def gateway_config(self, *, auto_capture: bool, store_customer: bool = False) -> GatewayConfig:
         """Saleor's view of this gateway, from the ``supported_currencies`` setting."""
@@ -416,37 +453,6 @@ def gateway_operation(
         return hook
 
     return decorate
-
-
-def config_values(configuration: list[dict[str, Any]]) -> dict[str, Any]:
-    """A plugin's configuration (Saleor's list of ``{name, value}``) by name."""
-    return {item["name"]: item["value"] for item in configuration}
-
-
-def require_values(values: dict[str, Any], names: tuple[str, ...]) -> None:
-    """The Dashboard's ``required`` error on each of ``names`` left empty."""
-    missing = [name for name in names if not values.get(name)]
-    if missing:
-        raise ValidationError(
-            {name: ValidationError("This field is required.", code="required") for name in missing}
-        )
-
-
-def supported_currencies_field() -> dict[str, Any]:
-    return {
-        "type": ConfigurationTypeField.STRING,
-        "help_text": "Currency codes this gateway accepts, separated by commas (EUR, USD).",
-        "label": "Supported currencies",
-    }
-
-
-def request_timeout_field(provider: str) -> dict[str, Any]:
-    """The ``request_timeout`` setting that :meth:`LicenseGatewayPlugin.timeouts` reads."""
-    return {
-        "type": ConfigurationTypeField.STRING,
-        "help_text": f"Seconds to wait for {provider}'s answer (connecting: at most 5).",
-        "label": "Request timeout",
-    }
 
 
 def seconds(value: Any, default: float) -> float:

@@ -31,13 +31,9 @@ from saleor_license_plugin.payments.multisafepay.refunds import refund_order
 from saleor_license_plugin.payments.multisafepay.statuses import PaymentState, payment_state
 from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
-    config_values,
     gateway_operation,
     gateway_response,
     processed_transaction,
-    request_timeout_field,
-    require_values,
-    supported_currencies_field,
 )
 
 if TYPE_CHECKING:
@@ -79,7 +75,7 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
             "help_text": "Use MultiSafepay's test environment (testapi.multisafepay.com).",
             "label": "Test mode",
         },
-        "supported_currencies": supported_currencies_field(),
+        "supported_currencies": LicenseGatewayPlugin.supported_currencies_field(),
         "redirect_url": {
             "type": ConfigurationTypeField.STRING,
             "help_text": "Storefront page the customer returns to after paying, unless the "
@@ -97,7 +93,7 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
             "unique per shop when several shops share one MultiSafepay account.",
             "label": "Order id prefix",
         },
-        "request_timeout": request_timeout_field("MultiSafepay"),
+        "request_timeout": LicenseGatewayPlugin.request_timeout_field("MultiSafepay"),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -261,4 +257,4 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
         cls, plugin_configuration: PluginConfiguration, **kwargs: Any
     ) -> None:
         if plugin_configuration.active:
-            require_values(config_values(plugin_configuration.configuration), ("api_key",))
+            cls.require_values(cls.config_values(plugin_configuration.configuration), ("api_key",))

@@ -27,9 +27,7 @@ from saleor_license_plugin.payments.offline.reference import (
 )
 from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
-    config_values,
     gateway_response,
-    supported_currencies_field,
 )
 
 if TYPE_CHECKING:
@@ -92,7 +90,7 @@ class OfflineLicenseGatewayPlugin(LicenseGatewayPlugin):
             "{order}, {kind}.",
             "label": "Payment instructions",
         },
-        "supported_currencies": supported_currencies_field(),
+        "supported_currencies": LicenseGatewayPlugin.supported_currencies_field(),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -188,7 +186,7 @@ class OfflineLicenseGatewayPlugin(LicenseGatewayPlugin):
     def validate_plugin_configuration(
         cls, plugin_configuration: PluginConfiguration, **kwargs: Any
     ) -> None:
-        values = config_values(plugin_configuration.configuration)
+        values = cls.config_values(plugin_configuration.configuration)
         try:
             validate_template(values.get("instructions") or DEFAULT_INSTRUCTIONS)
         except PaymentError as exc:

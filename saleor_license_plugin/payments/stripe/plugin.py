@@ -25,14 +25,10 @@ from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
 from saleor_license_plugin.payments.money import from_minor
 from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
-    config_values,
     gateway_operation,
     gateway_response,
     processed_transaction,
-    request_timeout_field,
-    require_values,
     seconds,
-    supported_currencies_field,
 )
 from saleor_license_plugin.payments.stripe import stripe_api, webhooks
 from saleor_license_plugin.payments.stripe.stripe_api import Intent, IntentState, StripeConfig
@@ -92,8 +88,8 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
             "help_text": "Capture at once; off: authorize only and capture from the Dashboard.",
             "label": "Automatic payment capture",
         },
-        "supported_currencies": supported_currencies_field(),
-        "request_timeout": request_timeout_field("Stripe"),
+        "supported_currencies": LicenseGatewayPlugin.supported_currencies_field(),
+        "request_timeout": LicenseGatewayPlugin.request_timeout_field("Stripe"),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -261,10 +257,10 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
     def validate_plugin_configuration(
         cls, plugin_configuration: PluginConfiguration, **kwargs: Any
     ) -> None:
-        values = config_values(plugin_configuration.configuration)
+        values = cls.config_values(plugin_configuration.configuration)
         if not plugin_configuration.active:
             return
-        require_values(values, ("public_api_key", "secret_api_key", "webhook_secret_key"))
+        cls.require_values(values, ("public_api_key", "secret_api_key", "webhook_secret_key"))
         if seconds(values.get("request_timeout"), -1.0) <= 0:
             raise ValidationError(
                 {"request_timeout": ValidationError("Give a number of seconds.", code="invalid")}
