@@ -26,6 +26,7 @@ from saleor_license_plugin.payments.multisafepay.client import (
     TEST_BASE_URL,
     MultiSafepayClient,
     MultiSafepayConfig,
+    Order,
 )
 from saleor_license_plugin.payments.multisafepay.refunds import refund_order
 from saleor_license_plugin.payments.multisafepay.statuses import PaymentState, payment_state
@@ -117,6 +118,10 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
     def _order_id(self, payment_id: int) -> str:
         return f"{self.prefix}-{payment_id}"
 
+    def _reference(self, info: PaymentData) -> str:
+        """The payment's MultiSafepay order id: its token, else the id this plugin gave it."""
+        return info.token or self._order_id(info.payment_id)
+
     # --- gateway description --------------------------------------------------------------
 
     def get_payment_config(self, previous_value: Any) -> Any:
@@ -160,7 +165,7 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
         done = processed_transaction(info.payment_id)
         if done is not None:
             return done
-        order = self._client().get_order(info.token or self._order_id(info.payment_id))
+        order = self._client().get_order(self._reference(info))
         if to_minor(info.amount, info.currency) != order.amount or (
             order.currency != info.currency.upper()
         ):
@@ -189,15 +194,8 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
     @gateway_operation(TransactionKind.CAPTURE)
     def capture_payment(self, info: PaymentData) -> GatewayResponse:
         """Redirect orders are captured by MultiSafepay; this reports whether it happened."""
-        order = self._client().get_order(info.token or self._order_id(info.payment_id))
-        paid = payment_state(order.status) is PaymentState.PAID
-        return gateway_response(
-            info,
-            kind=TransactionKind.CAPTURE,
-            success=paid,
-            reference=order.order_id,
-            error=None if paid else "The MultiSafepay order is not completed.",
-        )
+        order = self._client().get_order(self._reference(info))
+        return _reached(info, order, PaymentState.PAID, TransactionKind.CAPTURE, "is not completed")
 
     def authorize_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
         return self.process_payment(payment_information, previous_value)
@@ -207,7 +205,7 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
         result = refund_order(
             self._client(),
             payment_id=info.payment_id,
-            order_id=info.token or self._order_id(info.payment_id),
+            order_id=self._reference(info),
             amount=to_minor(info.amount, info.currency),
             currency=info.currency,
         )
@@ -220,14 +218,9 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
 
     @gateway_operation(TransactionKind.VOID)
     def void_payment(self, info: PaymentData) -> GatewayResponse:
-        order = self._client().cancel_order(info.token or self._order_id(info.payment_id))
-        voided = payment_state(order.status) is PaymentState.FAILED
-        return gateway_response(
-            info,
-            kind=TransactionKind.VOID,
-            success=voided,
-            reference=order.order_id,
-            error=None if voided else "The MultiSafepay order could not be cancelled.",
+        order = self._client().cancel_order(self._reference(info))
+        return _reached(
+            info, order, PaymentState.FAILED, TransactionKind.VOID, "could not be cancelled"
         )
 
     # --- notifications --------------------------------------------------------------------
@@ -258,3 +251,17 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
     ) -> None:
         if plugin_configuration.active:
             cls.require_values(cls.config_values(plugin_configuration.configuration), ("api_key",))
+
+
+def _reached(
+    info: PaymentData, order: Order, state: PaymentState, kind: str, otherwise: str
+) -> GatewayResponse:
+    """A ``kind`` transaction that succeeded if the order is now in ``state``."""
+    reached = payment_state(order.status) is state
+    return gateway_response(
+        info,
+        kind=kind,
+        success=reached,
+        reference=order.order_id,
+        error=None if reached else f"The MultiSafepay order {otherwise}.",
+    )
