@@ -531,11 +531,7 @@ def _activate(ctx: ApiContext, key: Any, fingerprint: Any, deployment_id: Any) -
         )
     if license is None:
         raise not_found()
-    deployment = None
-    if public_id is not None:
-        deployment = access.find_deployment(public_id)
-        if deployment is None:
-            raise access.deployment_not_found()
+    deployment = access.named_deployment(public_id)
     granted = activation.activate(
         license, fingerprint, deployment=deployment, actor=ctx.actor, now=ctx.now
     )

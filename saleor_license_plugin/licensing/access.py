@@ -109,6 +109,17 @@ def deployment_not_found(field: str = "deploymentId") -> LicenseError:
     return LicenseError(LicenseErrorCode.NOT_FOUND, DEPLOYMENT_NOT_FOUND, field)
 
 
+def named_deployment(public_id: str | None) -> Deployment | None:
+    """The deployment an activation names, by a normalised public id (any owner's: activation
+    checks that it serves the license); None if none is named, ``NOT_FOUND`` if unknown."""
+    if public_id is None:
+        return None
+    deployment = find_deployment(public_id)
+    if deployment is None:
+        raise deployment_not_found()
+    return deployment
+
+
 def visible_deployment(value: Any, principal: Principal, field: str = "deploymentId") -> Deployment:
     """A deployment the caller may use; ``NOT_FOUND`` for an unknown one and for anyone
     else's alike."""
