@@ -57,6 +57,17 @@ def checkout_host(ctx: ApiContext, field: str) -> CheckoutHost:
     return ctx.checkout
 
 
+def buyer_checkout(ctx: ApiContext, lines: Any, maximum: int, field: str) -> CheckoutHost:
+    """:func:`checkout_host` for a signed-in buyer adding 1 to ``maximum`` ``lines`` (the
+    argument ``field``)."""
+    host = checkout_host(ctx, "checkoutId")
+    if not ctx.principal.is_authenticated:
+        raise permission_denied("Sign in to buy or change licenses.")
+    if not lines or len(lines) > maximum:
+        raise LicenseError(LicenseErrorCode.INVALID, f"Send 1 to {maximum} {field}.", field)
+    return host
+
+
 def added_lines(added: list[AddedLine]) -> list[CheckoutLicenseLine]:
     """The lines a checkout mutation added, as it answers them."""
     return [
@@ -85,11 +96,7 @@ class CheckoutLicenseLinesAdd(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, checkout_id: Any = None, lines: Any = None) -> Any:
-        host = checkout_host(ctx, "checkoutId")
-        if not ctx.principal.is_authenticated:
-            raise permission_denied("Sign in to buy or change licenses.")
-        if not lines or len(lines) > MAX_LINES:
-            raise LicenseError(LicenseErrorCode.INVALID, f"Send 1 to {MAX_LINES} lines.", "lines")
+        host = buyer_checkout(ctx, lines, MAX_LINES, "lines")
         inputs = [
             LineInput(
                 variant_id=text(line.get("variant_id"), "variantId", maximum=200, required=True),

@@ -9,7 +9,7 @@ from typing import Any
 import graphene
 from django.db.models import Count, Q, QuerySet
 
-from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine, added_lines, checkout_host
+from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine, added_lines, buyer_checkout
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import (
     BaseMutation,
@@ -27,7 +27,6 @@ from saleor_license_plugin.graphql.core import (
     license_edition,
     managed_customer,
     none_if_not_found,
-    permission_denied,
     query,
     require_staff,
     require_user,
@@ -537,13 +536,7 @@ class CheckoutRenewalLinesAdd(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, checkout_id: Any = None, items: Any = None) -> Any:
-        host = checkout_host(ctx, "checkoutId")
-        if not ctx.principal.is_authenticated:
-            raise permission_denied("Sign in to buy or change licenses.")
-        if not items or len(items) > MAX_RENEWAL_ITEMS:
-            raise LicenseError(
-                LicenseErrorCode.INVALID, f"Send 1 to {MAX_RENEWAL_ITEMS} items.", "items"
-            )
+        host = buyer_checkout(ctx, items, MAX_RENEWAL_ITEMS, "items")
         lines = []
         for item in items:
             license = license_for(ctx, item.get("license_id"), "licenseId")
