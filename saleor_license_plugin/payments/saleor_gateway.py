@@ -49,7 +49,8 @@ class LicenseGatewayPlugin(BasePlugin):
     """Saleor's gateway boilerplate, once. Each gateway still defines ``process_payment`` on its
     own class: that is how Saleor tells a payment gateway."""
 
-    CONFIGURATION_PER_CHANNEL = True
+    CONFIGURATION_PER_CHANNEL = True  # each channel has its own account and keys
+    DEFAULT_ACTIVE = False  # until the Dashboard configures it
     config: GatewayConfig
     values: dict[str, Any]
 

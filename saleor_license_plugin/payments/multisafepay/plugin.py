@@ -53,8 +53,6 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
         "MultiSafepay redirect payments (iDEAL, Bancontact, cards and more) with signed "
         "notifications, refunds and chargeback handling."
     )
-    CONFIGURATION_PER_CHANNEL = True
-    DEFAULT_ACTIVE = False
     DEFAULT_CONFIGURATION = [
         {"name": "api_key", "value": None},
         {"name": "test_mode", "value": True},

@@ -44,8 +44,6 @@ class OfflineLicenseGatewayPlugin(LicenseGatewayPlugin):
         "Bank transfer, purchase order or proforma invoice: records the customer's reference, "
         "shows payment instructions, leaves the order unpaid until staff capture the payment."
     )
-    CONFIGURATION_PER_CHANNEL = True
-    DEFAULT_ACTIVE = False
     DEFAULT_CONFIGURATION = [
         {"name": "payment_kind", "value": "bank transfer"},
         {"name": "reference_label", "value": "Purchase order number"},

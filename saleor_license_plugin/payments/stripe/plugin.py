@@ -53,8 +53,6 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
         "Card payments through Stripe PaymentIntents with 3-D Secure, manual or automatic "
         "capture, partial refunds and saved cards."
     )
-    CONFIGURATION_PER_CHANNEL = True
-    DEFAULT_ACTIVE = False
     DEFAULT_CONFIGURATION = [
         {"name": "public_api_key", "value": None},
         {"name": "secret_api_key", "value": None},
