@@ -277,11 +277,11 @@ def keyset_page(
     after: Any,
     field: str,
     descending: bool,
-    to_cursor: Callable[[Any], Any] = lambda v: v,
-    from_cursor: Callable[[Any], Any] = lambda v: v,
+    dates: bool = False,
 ) -> relay.Connection:
     """One page of ``queryset`` ordered by (``field``, pk), after an opaque cursor. Two queries:
-    the total count and the page."""
+    the total count and the page. ``dates``: ``field`` is a datetime (ISO 8601 in cursors)."""
+    to_cursor, from_cursor = (_datetime_cursor, _datetime_from_cursor) if dates else (_same, _same)
     size = page_size(first)
     total = queryset.count()
     ordering = (f"-{field}", "-pk") if descending else (field, "pk")
@@ -325,14 +325,7 @@ def newest_first(
 ) -> relay.Connection:
     """A page of ``queryset``, newest first by the datetime ``field``."""
     return keyset_page(
-        connection,
-        queryset,
-        first=first,
-        after=after,
-        field=field,
-        descending=True,
-        to_cursor=datetime_cursor,
-        from_cursor=datetime_from_cursor,
+        connection, queryset, first=first, after=after, field=field, descending=True, dates=True
     )
 
 
@@ -350,11 +343,15 @@ def alphabetical(
     )
 
 
-def datetime_cursor(value: datetime) -> str:
+def _same(value: Any) -> Any:
+    return value
+
+
+def _datetime_cursor(value: datetime) -> str:
     return value.isoformat()
 
 
-def datetime_from_cursor(value: Any) -> datetime:
+def _datetime_from_cursor(value: Any) -> datetime:
     return datetime.fromisoformat(str(value))
 
 

@@ -18,8 +18,6 @@ from saleor_license_plugin.graphql.core import (
     connection_field,
     context,
     customer_by_public_id,
-    datetime_cursor,
-    datetime_from_cursor,
     deployment_by_public_id,
     fresh_license,
     from_global_id,
@@ -505,8 +503,7 @@ def resolve_partner_renewals(
         after=after,
         field="due_at",
         descending=False,
-        to_cursor=datetime_cursor,
-        from_cursor=datetime_from_cursor,
+        dates=True,
     )
     for edge in page.edges:
         edge.node.window_from, edge.node.window_to = since, until
