@@ -14,9 +14,10 @@ one that really does not exist (no existence oracle).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Principal
@@ -53,13 +54,21 @@ def manages(principal: Principal, record: License | Deployment) -> bool:
     return principal.user_id is not None and record.reseller_id == principal.user_id
 
 
+def visible_rows[M: Model](
+    principal: Principal, rows: QuerySet[M], mine: Callable[[str], Q]
+) -> QuerySet[M]:
+    """Every row for staff; none for a caller without a user id; else the rows ``mine``
+    selects for the caller's user id."""
+    if principal.is_staff:
+        return rows
+    if principal.user_id is None:
+        return rows.none()
+    return rows.filter(mine(principal.user_id))
+
+
 def visible_customers(principal: Principal) -> QuerySet[EndCustomer]:
     """The caller's end customers if it is a partner; every one for staff; none otherwise."""
-    if principal.is_staff:
-        return EndCustomer.objects.all()
-    if principal.user_id is None:
-        return EndCustomer.objects.none()
-    return EndCustomer.objects.filter(partner__user_id=principal.user_id)
+    return visible_rows(principal, EndCustomer.objects.all(), lambda user: Q(partner__user_id=user))
 
 
 def normalize_customer_id(value: Any, field: str = "customerId") -> str:
