@@ -57,16 +57,19 @@ MAX_TRIAL_DAYS = 365
 # --- verification and quotes ---------------------------------------------------------------
 
 
+def _standing(license: License) -> dict[str, Any]:
+    """What every verification shows, the minimal one included."""
+    return {
+        "status": license.status,
+        "is_perpetual": license.is_perpetual,
+        "term_expires_at": license.term_expires_at,
+        "maintenance_expires_at": license.maintenance_expires_at,
+    }
+
+
 def minimal_verification(license: License) -> LicenseVerification:
     return LicenseVerification(
-        minimal=True,
-        status=license.status,
-        is_perpetual=license.is_perpetual,
-        term_expires_at=license.term_expires_at,
-        maintenance_expires_at=license.maintenance_expires_at,
-        actions=[],
-        upgrades=[],
-        expansions=[],
+        minimal=True, **_standing(license), actions=[], upgrades=[], expansions=[]
     )
 
 
@@ -104,10 +107,7 @@ class VerifyLicenseKey(BaseMutation):
         return cls.success(
             verification=LicenseVerification(
                 minimal=False,
-                status=license.status,
-                is_perpetual=license.is_perpetual,
-                term_expires_at=license.term_expires_at,
-                maintenance_expires_at=license.maintenance_expires_at,
+                **_standing(license),
                 license=license,
                 edition=license.edition,
                 capacity=license.capacity,
