@@ -56,46 +56,9 @@ class LicenseGatewayPlugin(BasePlugin):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.values = self.config_values(self.configuration)
+        self.values = config_values(self.configuration)
 
-    # --- configuration: what the three gateways' settings have in common --------------------
-
-    @staticmethod
-    def config_values(configuration: list[dict[str, Any]]) -> dict[str, Any]:
-        """A plugin's configuration (Saleor's list of ``{name, value}``) by name."""
-        return {item["name"]: item["value"] for item in configuration}
-
-    @staticmethod
-    def require_values(values: dict[str, Any], names: tuple[str, ...]) -> None:
-        """The Dashboard's ``required`` error on each of ``names`` left empty."""
-        missing = [name for name in names if not values.get(name)]
-        if missing:
-            raise ValidationError(
-                {
-                    name: ValidationError("This field is required.", code="required")
-                    for name in missing
-                }
-            )
-
-    @staticmethod
-    def supported_currencies_field() -> dict[str, Any]:
-        """The ``supported_currencies`` setting that :meth:`gateway_config` reads."""
-        return {
-            "type": ConfigurationTypeField.STRING,
-            "help_text": "Currency codes this gateway accepts, separated by commas (EUR, USD).",
-            "label": "Supported currencies",
-        }
-
-    @staticmethod
-    def request_timeout_field(provider: str) -> dict[str, Any]:
-        """The ``request_timeout`` setting that :meth:`timeouts` reads."""
-        return {
-            "type": ConfigurationTypeField.STRING,
-            "help_text": f"Seconds to wait for {provider}'s answer (connecting: at most 5).",
-            "label": "Request timeout",
-        }
-
-    def gateway_config(self, *, auto_capture: bool, store_customer: bool = False) -> GatewayConfig:
+    def _gateway_config(self, *, auto_capture: bool, store_customer: bool = False) -> GatewayConfig:
         """Saleor's view of this gateway, from the ``supported_currencies`` setting."""
         return GatewayConfig(
             gateway_name=self.PLUGIN_NAME,
@@ -105,7 +68,7 @@ class LicenseGatewayPlugin(BasePlugin):
             store_customer=store_customer,
         )
 
-    def timeouts(self) -> tuple[float, float]:
+    def _timeouts(self) -> tuple[float, float]:
         """(connect, read) seconds from the ``request_timeout`` setting: connecting at most 5."""
         read = seconds(self.values.get("request_timeout"), 30.0)
         return min(5.0, read), read
@@ -454,6 +417,41 @@ def gateway_operation(
         return hook
 
     return decorate
+
+
+# --- configuration: what the three gateways' settings have in common -----------------------
+
+
+def config_values(configuration: list[dict[str, Any]]) -> dict[str, Any]:
+    """A plugin's configuration (Saleor's list of ``{name, value}``) by name."""
+    return {item["name"]: item["value"] for item in configuration}
+
+
+def require_values(values: dict[str, Any], names: tuple[str, ...]) -> None:
+    """The Dashboard's ``required`` error on each of ``names`` left empty."""
+    missing = [name for name in names if not values.get(name)]
+    if missing:
+        raise ValidationError(
+            {name: ValidationError("This field is required.", code="required") for name in missing}
+        )
+
+
+def supported_currencies_field() -> dict[str, Any]:
+    """The ``supported_currencies`` setting ``LicenseGatewayPlugin._gateway_config`` reads."""
+    return {
+        "type": ConfigurationTypeField.STRING,
+        "help_text": "Currency codes this gateway accepts, separated by commas (EUR, USD).",
+        "label": "Supported currencies",
+    }
+
+
+def request_timeout_field(provider: str) -> dict[str, Any]:
+    """The ``request_timeout`` setting that :meth:`LicenseGatewayPlugin._timeouts` reads."""
+    return {
+        "type": ConfigurationTypeField.STRING,
+        "help_text": f"Seconds to wait for {provider}'s answer (connecting: at most 5).",
+        "label": "Request timeout",
+    }
 
 
 def seconds(value: Any, default: float) -> float:

@@ -32,9 +32,13 @@ from saleor_license_plugin.payments.multisafepay.refunds import refund_order
 from saleor_license_plugin.payments.multisafepay.statuses import PaymentState, payment_state
 from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
+    config_values,
     gateway_operation,
     gateway_response,
     processed_transaction,
+    request_timeout_field,
+    require_values,
+    supported_currencies_field,
 )
 
 if TYPE_CHECKING:
@@ -74,7 +78,7 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
             "help_text": "Use MultiSafepay's test environment (testapi.multisafepay.com).",
             "label": "Test mode",
         },
-        "supported_currencies": LicenseGatewayPlugin.supported_currencies_field(),
+        "supported_currencies": supported_currencies_field(),
         "redirect_url": {
             "type": ConfigurationTypeField.STRING,
             "help_text": "Storefront page the customer returns to after paying, unless the "
@@ -92,14 +96,14 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
             "unique per shop when several shops share one MultiSafepay account.",
             "label": "Order id prefix",
         },
-        "request_timeout": LicenseGatewayPlugin.request_timeout_field("MultiSafepay"),
+        "request_timeout": request_timeout_field("MultiSafepay"),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         values = self.values
-        self.config = self.gateway_config(auto_capture=True)
-        connect_timeout, read_timeout = self.timeouts()
+        self.config = self._gateway_config(auto_capture=True)
+        connect_timeout, read_timeout = self._timeouts()
         self.msp = MultiSafepayConfig(
             api_key=values.get("api_key") or "",
             base_url=TEST_BASE_URL if values.get("test_mode") else LIVE_BASE_URL,
@@ -248,7 +252,7 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
         cls, plugin_configuration: PluginConfiguration, **kwargs: Any
     ) -> None:
         if plugin_configuration.active:
-            cls.require_values(cls.config_values(plugin_configuration.configuration), ("api_key",))
+            require_values(config_values(plugin_configuration.configuration), ("api_key",))
 
 
 def _reached(

@@ -27,7 +27,9 @@ from saleor_license_plugin.payments.offline.reference import (
 )
 from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
+    config_values,
     gateway_response,
+    supported_currencies_field,
 )
 
 if TYPE_CHECKING:
@@ -88,13 +90,13 @@ class OfflineLicenseGatewayPlugin(LicenseGatewayPlugin):
             "{order}, {kind}.",
             "label": "Payment instructions",
         },
-        "supported_currencies": LicenseGatewayPlugin.supported_currencies_field(),
+        "supported_currencies": supported_currencies_field(),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         values = self.values
-        self.config = self.gateway_config(auto_capture=False)
+        self.config = self._gateway_config(auto_capture=False)
         self.kind = values.get("payment_kind") or "bank transfer"
         self.policy = ReferencePolicy(
             required=bool(values.get("reference_required")),
@@ -184,7 +186,7 @@ class OfflineLicenseGatewayPlugin(LicenseGatewayPlugin):
     def validate_plugin_configuration(
         cls, plugin_configuration: PluginConfiguration, **kwargs: Any
     ) -> None:
-        values = cls.config_values(plugin_configuration.configuration)
+        values = config_values(plugin_configuration.configuration)
         try:
             validate_template(values.get("instructions") or DEFAULT_INSTRUCTIONS)
         except PaymentError as exc:

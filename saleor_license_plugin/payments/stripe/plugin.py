@@ -25,10 +25,14 @@ from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
 from saleor_license_plugin.payments.money import from_minor
 from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
+    config_values,
     gateway_operation,
     gateway_response,
     processed_transaction,
+    request_timeout_field,
+    require_values,
     seconds,
+    supported_currencies_field,
 )
 from saleor_license_plugin.payments.stripe import stripe_api, webhooks
 from saleor_license_plugin.payments.stripe.stripe_api import Intent, IntentState, StripeConfig
@@ -86,16 +90,16 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
             "help_text": "Capture at once; off: authorize only and capture from the Dashboard.",
             "label": "Automatic payment capture",
         },
-        "supported_currencies": LicenseGatewayPlugin.supported_currencies_field(),
-        "request_timeout": LicenseGatewayPlugin.request_timeout_field("Stripe"),
+        "supported_currencies": supported_currencies_field(),
+        "request_timeout": request_timeout_field("Stripe"),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         values = self.values
         auto_capture = bool(values.get("automatic_payment_capture"))
-        self.config = self.gateway_config(auto_capture=auto_capture, store_customer=True)
-        connect_timeout, read_timeout = self.timeouts()
+        self.config = self._gateway_config(auto_capture=auto_capture, store_customer=True)
+        connect_timeout, read_timeout = self._timeouts()
         self.stripe = StripeConfig(
             secret_api_key=values.get("secret_api_key") or "",
             public_api_key=values.get("public_api_key") or "",
@@ -255,10 +259,10 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
     def validate_plugin_configuration(
         cls, plugin_configuration: PluginConfiguration, **kwargs: Any
     ) -> None:
-        values = cls.config_values(plugin_configuration.configuration)
+        values = config_values(plugin_configuration.configuration)
         if not plugin_configuration.active:
             return
-        cls.require_values(values, ("public_api_key", "secret_api_key", "webhook_secret_key"))
+        require_values(values, ("public_api_key", "secret_api_key", "webhook_secret_key"))
         if seconds(values.get("request_timeout"), -1.0) <= 0:
             raise ValidationError(
                 {"request_timeout": ValidationError("Give a number of seconds.", code="invalid")}
