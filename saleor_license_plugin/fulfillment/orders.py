@@ -191,6 +191,7 @@ def _apply_line(
         result.licenses.append(subscription.license_id)
         return
     license_id = int(intent.license_id or 0)
+    how = lifecycle.ChangeOptions(order_line=ref, actor=actor, now=now)
     if action is LineAction.NEW:  # names a trial: it becomes this paid license
         lifecycle.convert_trial(
             license_id,
@@ -198,36 +199,18 @@ def _apply_line(
             product_code=intent.variant_id,
             maintenance_years=intent.maintenance_years,
             term_years=intent.years,
-            order_line=ref,
-            actor=actor,
-            now=now,
+            **how,
         )
     elif action is LineAction.UPGRADE:
-        lifecycle.upgrade_license(
-            license_id,
-            target=_terms(terms, EditionTerms, "Not an edition."),
-            product_code=intent.variant_id,
-            order_line=ref,
-            actor=actor,
-            now=now,
-        )
+        target = _terms(terms, EditionTerms, "Not an edition.")
+        lifecycle.upgrade_license(license_id, target=target, product_code=intent.variant_id, **how)
     elif action is LineAction.RENEW_LICENSE:
-        lifecycle.renew_license(
-            license_id, years=intent.years, order_line=ref, actor=actor, now=now
-        )
+        lifecycle.renew_license(license_id, years=intent.years, **how)
     elif action is LineAction.RENEW_MAINTENANCE:
-        lifecycle.renew_maintenance(
-            license_id, years=intent.years, order_line=ref, actor=actor, now=now
-        )
+        lifecycle.renew_maintenance(license_id, years=intent.years, **how)
     elif action is LineAction.EXPANSION:
-        lifecycle.expand_license(
-            license_id,
-            add_on=_terms(terms, AddOnTerms, "Not an add-on."),
-            quantity=intent.quantity,
-            order_line=ref,
-            actor=actor,
-            now=now,
-        )
+        add_on = _terms(terms, AddOnTerms, "Not an add-on.")
+        lifecycle.expand_license(license_id, add_on=add_on, quantity=intent.quantity, **how)
     deployment = _deployment(intent.deployment_id)
     if deployment is not None:
         lifecycle.bind_deployment(
