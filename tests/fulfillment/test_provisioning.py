@@ -235,3 +235,54 @@ def test_provisioning_settings_are_checked(settings, values, message):
     configure(settings, **values)
     with pytest.raises(ValueError, match=message):
         from_django_settings()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_retries_the_webhook_with_backoff_until_it_is_taken(
+    settings, server, tmp_path, monkeypatch
+):
+    """The fulfillment queues the delivery; a real Celery worker (Redis broker, the test
+    database) POSTs it, gets a 500, retries after the backoff and stops once it is taken."""
+    import time
+
+    from django.utils import timezone
+
+    from tests.fulfillment.test_worker import start_worker, wait_for
+
+    values = {
+        "PROVISIONING_MODE": "webhook",
+        "PROVISIONING_URL": server.url + "/provision",
+        "PROVISIONING_SECRET": SECRET,
+    }
+    configure(settings, **values)
+    monkeypatch.setenv("SALEOR_LICENSE_TEST_OVERRIDES", json.dumps(values))
+    redis.Redis.from_url(broker_url()).flushdb()
+    previous = get_current_app()
+    producer = Celery("provisioning-producer", broker=broker_url())
+    producer.set_current()
+    server.fail(500, count=1)
+    worker = start_worker(tmp_path, "provisioning")
+    try:
+        fulfill(paid("o-worker", timezone.now()), PlainHost())  # autocommit: queued at once
+        request = ProvisioningRequest.objects.get()
+        wait_for(
+            lambda: ProvisioningRequest.objects.filter(
+                pk=request.pk, status=ProvisioningStatus.REQUESTED
+            ).exists(),
+            90,
+            "the worker to deliver after one retry",
+        )
+        time.sleep(1.5)  # a duplicate, if any, would land now
+    finally:
+        previous.set_current()
+        worker.terminate()
+        worker.wait(20)
+        redis.Redis.from_url(broker_url()).flushdb()
+    statuses = [headers["idempotency-key"] for _, _, headers, _ in server.requests]
+    assert statuses == [request.request_id] * 2  # the 500, then the one that was taken
+    assert all(expected_signature(h["x-license-signature"], b) for _, _, h, b in server.requests)
+    request.refresh_from_db()
+    assert request.attempts == 2 and request.last_error == ""
+    log = (tmp_path / "provisioning.log").read_text()
+    assert "saleor_license_plugin.deliver_provisioning" in log and "retry" in log.lower()
