@@ -289,7 +289,7 @@ def _number_format(value: Any) -> str:
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-def _provisioning(raw: Mapping[str, Any]) -> dict[str, Any]:
+def provisioning_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The provisioning settings, checked together: a mode the plugin knows, and what that
     mode needs (a task name; an HTTPS URL, plain HTTP only to this machine, and a secret of
     at least 32 characters)."""
@@ -372,7 +372,7 @@ def from_django_settings() -> LicenseSettings:
         invoice_footer=str(raw["INVOICE_FOOTER"] or ""),
         invoice_link_hours=int(raw["INVOICE_LINK_HOURS"]),
         invoice_storage=raw["INVOICE_STORAGE"] or None,
-        **_provisioning(raw),
+        **provisioning_settings(raw),
     )
 
 

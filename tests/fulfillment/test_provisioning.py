@@ -230,11 +230,16 @@ def test_manual_mode_records_the_request_for_staff(settings, django_capture_on_c
     ],
 )
 def test_provisioning_settings_are_checked(settings, values, message):
+    from saleor_license_plugin.checks import provisioning_is_configured
     from saleor_license_plugin.conf import from_django_settings
 
+    assert provisioning_is_configured(None) == []
     configure(settings, **values)
     with pytest.raises(ValueError, match=message):
         from_django_settings()
+    (error,) = provisioning_is_configured(None)  # at startup, not on the first paid order
+    assert error.id == "saleor_license_plugin.E003" and message in error.msg
+    assert SECRET not in error.msg
 
 
 @pytest.mark.slow
