@@ -70,6 +70,8 @@ def state(subscription: Subscription) -> dict[str, Any]:
         "auto_renew": subscription.auto_renew,
         "domain": subscription.domain,
         "current_period_end": subscription.current_period_end.isoformat(),
+        "user_capacity": subscription.license.capacity,
+        "license_revision": subscription.license.revision,
     }
 
 
@@ -259,6 +261,7 @@ def _switch(subscription: Subscription, variant_id: str, terms: PlanTerms) -> No
     license.capacity = terms.user_cap or terms.included_users
     license.revision += 1
     license.save(update_fields=["edition", "product_code", "capacity", "revision"])
+    subscription.license = license
 
 
 def apply_upgrade(

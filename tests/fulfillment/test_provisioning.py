@@ -19,6 +19,7 @@ from django.core import mail
 
 from saleor_license_plugin.fulfillment import provisioning as delivery
 from saleor_license_plugin.fulfillment.host import PlainHost
+from saleor_license_plugin.fulfillment.orders import apply_order
 from saleor_license_plugin.fulfillment.pipeline import fulfill
 from saleor_license_plugin.licensing import provisioning
 from saleor_license_plugin.licensing.keys import normalize
@@ -291,3 +292,44 @@ def test_a_real_worker_retries_the_webhook_with_backoff_until_it_is_taken(
     assert request.attempts == 2 and request.last_error == ""
     log = (tmp_path / "provisioning.log").read_text()
     assert "saleor_license_plugin.deliver_provisioning" in log and "retry" in log.lower()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_post_the_request_once(settings, server):
+    """Two runs at once (a redelivered task beside the sweep): the outbox claim lets one POST;
+    the other finds it claimed and sends nothing."""
+    import threading
+
+    from django.db import connection
+    from django.utils import timezone
+
+    configure(
+        settings,
+        PROVISIONING_MODE="webhook",
+        PROVISIONING_URL=server.url + "/provision",
+        PROVISIONING_SECRET=SECRET,
+    )
+    results = apply_order(paid("o-race", timezone.now()))
+    subscription = Subscription.objects.get()
+    request, _ = provisioning.create_request(subscription, orderer_email="a@b.example")
+    assert results[0].licenses == [subscription.license_id]
+    server.stall(0.5, count=2)  # the first POST is slow: the second run comes meanwhile
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            outcomes.append(delivery.post_webhook(request.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert len(server.requests) == 1
+    assert sorted(outcomes) == [False, True]  # the loser: "another run is sending it"
+    request.refresh_from_db()
+    assert request.status == ProvisioningStatus.REQUESTED

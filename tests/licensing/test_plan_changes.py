@@ -86,6 +86,8 @@ def test_a_paid_upgrade_line_switches_the_plan_once():
     assert (license.edition, license.capacity) == ("Cloud PBX Pro", 500)
     [event] = LicenseEvent.objects.filter(license=license, action="plan_upgraded")
     assert event.before["plan_variant"] == "plan-m" and event.after["plan_variant"] == "plan-m-pro"
+    assert (event.before["user_capacity"], event.after["user_capacity"]) == (100, 500)
+    assert event.after["license_revision"] == event.before["license_revision"] + 1
     assert event.actor == "order:up-1" and event.order_id == "up-1"
 
 
