@@ -69,6 +69,9 @@ fi
 "$VPY" scripts/demo_saleor/seed.py setup
 
 # --- Saleor and a worker -----------------------------------------------------------------------
+if curl -s -o /dev/null "http://127.0.0.1:$DEMO_PORT/"; then
+  die "something already answers on port $DEMO_PORT (another demo?): stop it or set DEMO_PORT"
+fi
 pids=()
 stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap stop EXIT INT TERM
