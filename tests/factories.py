@@ -98,7 +98,10 @@ METADATA = {row["id"]: row["metadata"] for row in ROWS}
 
 
 def issue(vid, owner, now, catalog=None, **kw):
+    """The one way tests issue a license: ``vid`` of ``catalog`` (default: this small test
+    catalog; the API tests pass the demo catalog their server serves) for ``owner``."""
     item = (catalog or CATALOG).get(vid)
+    assert item is not None, vid
     return lifecycle.issue_license(
         terms=item.terms, owner=owner, product_code=vid, now=now, **kw
     ).license
