@@ -56,6 +56,8 @@ ACTION_LABELS = {
     LineAction.RENEW_LICENSE: "Term renewal",
     LineAction.RENEW_MAINTENANCE: "Maintenance renewal",
     LineAction.EXPANSION: "Expansion",
+    LineAction.SUBSCRIBE: "Subscription",
+    LineAction.PLAN_UPGRADE: "Plan upgrade",
 }
 
 

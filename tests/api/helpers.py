@@ -56,13 +56,16 @@ def post(
     principal: Principal = ANONYMOUS,
     ip: str = "10.0.0.1",
     checkout: Any = None,
+    catalog: Any = None,
     **headers: Any,
 ) -> Reply:
     raw = body if isinstance(body, bytes | str) else json.dumps(body)
     request = RequestFactory().post(
         path, data=raw, content_type="application/json", REMOTE_ADDR=ip, **headers
     )
-    response = dispatch(request, path, principal=principal, catalog=CATALOG, checkout=checkout)
+    response = dispatch(
+        request, path, principal=principal, catalog=catalog or CATALOG, checkout=checkout
+    )
     content = response.content
     parsed = (
         json.loads(content)
@@ -79,9 +82,10 @@ def gql(
     principal: Principal = ANONYMOUS,
     ip: str = "10.0.0.1",
     checkout: Any = None,
+    catalog: Any = None,
 ) -> Reply:
     body = {"query": query, "variables": variables}
-    return post("/graphql/", body, principal=principal, ip=ip, checkout=checkout)
+    return post("/graphql/", body, principal=principal, ip=ip, checkout=checkout, catalog=catalog)
 
 
 def device(body: Any, *, ip: str = "10.0.0.2", **headers: Any) -> Reply:
