@@ -18,7 +18,14 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from saleor_license_plugin.licensing import access, holds, lifecycle, partners, subscriptions
+from saleor_license_plugin.licensing import (
+    access,
+    holds,
+    lifecycle,
+    partners,
+    plan_changes,
+    subscriptions,
+)
 from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, PlanTerms, parse_terms
 from saleor_license_plugin.licensing.checkout_lines import LineIntent
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
@@ -211,6 +218,16 @@ def _apply_line(
     elif action is LineAction.EXPANSION:
         add_on = _terms(terms, AddOnTerms, "Not an add-on.")
         lifecycle.expand_license(license_id, add_on=add_on, quantity=intent.quantity, **how)
+    elif action is LineAction.PLAN_UPGRADE:
+        plan_changes.apply_upgrade(
+            license_id,
+            variant_id=intent.variant_id,
+            terms=_terms(terms, PlanTerms, "Not a plan."),
+            order_id=order.order_id,
+            order_line_id=line.line_id,
+            actor=actor,
+            now=now,
+        )
     deployment = _deployment(intent.deployment_id)
     if deployment is not None:
         lifecycle.bind_deployment(

@@ -57,6 +57,8 @@ ACTION_LABELS = {
     LineAction.RENEW_LICENSE: "Term renewal",
     LineAction.RENEW_MAINTENANCE: "Maintenance renewal",
     LineAction.EXPANSION: "Expansion",
+    LineAction.SUBSCRIBE: "Subscription",
+    LineAction.PLAN_UPGRADE: "Plan upgrade",
 }
 
 
