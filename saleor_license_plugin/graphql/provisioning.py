@@ -14,7 +14,7 @@ from typing import Any
 import graphene
 
 from saleor_license_plugin.fulfillment import provisioning as delivery
-from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine
+from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine, added_lines, checkout_host
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import (
     BaseMutation,
@@ -23,10 +23,8 @@ from saleor_license_plugin.graphql.core import (
     text,
 )
 from saleor_license_plugin.graphql.subscriptions import SubscriptionType
-from saleor_license_plugin.graphql.types import quote_value
 from saleor_license_plugin.licensing import access, plan_changes, provisioning
 from saleor_license_plugin.licensing.checkout_lines import LineInput
-from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.pricing import LineAction
 from saleor_license_plugin.models import ProvisioningRequest, Subscription
 
@@ -145,25 +143,14 @@ class SubscriptionUpgradeCheckoutCreate(BaseMutation):
     @classmethod
     def perform(cls, ctx: ApiContext, id: Any = None, variant_id: Any = None) -> Any:
         subscription = _subscription(ctx, id)
-        if ctx.checkout is None:
-            raise LicenseError(
-                LicenseErrorCode.NOT_FOUND, "Checkouts are served inside Saleor only.", "id"
-            )
+        host = checkout_host(ctx, "id")
         line = LineInput(
             variant_id=text(variant_id, "variantId", required=True),
             action=LineAction.PLAN_UPGRADE,
             license_id=subscription.license_id,
         )
-        checkout_id, added = ctx.checkout.create_checkout(
-            ctx.principal, [line], client_ip=ctx.client_ip
-        )
-        return cls.success(
-            checkout_id=checkout_id,
-            lines=[
-                CheckoutLicenseLine(id=a.line_id, quantity=a.quantity, quote=quote_value(a.priced))
-                for a in added
-            ],
-        )
+        checkout_id, added = host.create_checkout(ctx.principal, [line], client_ip=ctx.client_ip)
+        return cls.success(checkout_id=checkout_id, lines=added_lines(added))
 
 
 class SubscriptionDowngradeSchedule(BaseMutation):

@@ -22,6 +22,7 @@ from saleor_license_plugin.graphql.billing import (
     resolve_invoices,
 )
 from saleor_license_plugin.graphql.checkout import CheckoutLicenseLinesAdd
+from saleor_license_plugin.graphql.core import connection_field
 from saleor_license_plugin.graphql.mutations import Mutation
 from saleor_license_plugin.graphql.partners import PartnerMutations, PartnerQueries
 from saleor_license_plugin.graphql.provisioning import (
@@ -61,11 +62,9 @@ class AllQueries(Query, PartnerQueries):
         description="Your billing contacts, the default first (signed-in customers).",
         resolver=resolve_billing_contacts,
     )
-    invoices = graphene.Field(
+    invoices = connection_field(
         InvoiceCountableConnection,
         filter=InvoiceFilterInput(),
-        first=graphene.Int(),
-        after=graphene.String(),
         description="Your invoices, newest first; staff see all.",
         resolver=resolve_invoices,
     )
@@ -76,10 +75,8 @@ class AllQueries(Query, PartnerQueries):
         resolver=resolve_invoice,
     )
 
-    subscriptions = graphene.Field(
+    subscriptions = connection_field(
         SubscriptionCountableConnection,
-        first=graphene.Int(),
-        after=graphene.String(),
         description="Your cloud/SaaS subscriptions (and your customers'); staff see all.",
         resolver=resolve_subscriptions,
     )

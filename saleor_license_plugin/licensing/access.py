@@ -14,9 +14,10 @@ one that really does not exist (no existence oracle).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Principal
@@ -62,13 +63,21 @@ def manages(principal: Principal, record: License | Deployment) -> bool:
     return principal.user_id is not None and record.reseller_id == principal.user_id
 
 
+def visible_rows[M: Model](
+    principal: Principal, rows: QuerySet[M], mine: Callable[[str], Q]
+) -> QuerySet[M]:
+    """Every row for staff; none for a caller without a user id; else the rows ``mine``
+    selects for the caller's user id."""
+    if principal.is_staff:
+        return rows
+    if principal.user_id is None:
+        return rows.none()
+    return rows.filter(mine(principal.user_id))
+
+
 def visible_customers(principal: Principal) -> QuerySet[EndCustomer]:
     """The caller's end customers if it is a partner; every one for staff; none otherwise."""
-    if principal.is_staff:
-        return EndCustomer.objects.all()
-    if principal.user_id is None:
-        return EndCustomer.objects.none()
-    return EndCustomer.objects.filter(partner__user_id=principal.user_id)
+    return visible_rows(principal, EndCustomer.objects.all(), lambda user: Q(partner__user_id=user))
 
 
 def normalize_customer_id(value: Any, field: str = "customerId") -> str:
@@ -116,6 +125,17 @@ def find_deployment(value: Any, field: str = "deploymentId") -> Deployment | Non
 
 def deployment_not_found(field: str = "deploymentId") -> LicenseError:
     return LicenseError(LicenseErrorCode.NOT_FOUND, DEPLOYMENT_NOT_FOUND, field)
+
+
+def named_deployment(public_id: str | None) -> Deployment | None:
+    """The deployment an activation names, by a normalised public id (any owner's: activation
+    checks that it serves the license); None if none is named, ``NOT_FOUND`` if unknown."""
+    if public_id is None:
+        return None
+    deployment = find_deployment(public_id)
+    if deployment is None:
+        raise deployment_not_found()
+    return deployment
 
 
 def visible_deployment(value: Any, principal: Principal, field: str = "deploymentId") -> Deployment:

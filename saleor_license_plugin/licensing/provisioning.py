@@ -261,28 +261,16 @@ def record_ready(
     url, name, secret = _clean_login(login_url, username, password)
     now = now or timezone.now()
     with transaction.atomic():
-        request = _locked(subscription_id)
-        if request.status == ProvisioningStatus.READY:
-            raise LicenseError(
-                LicenseErrorCode.INVALID_TRANSITION, "The instance was reported ready.", "id"
-            )
+        request = _unfinished(subscription_id)
         request.status = ProvisioningStatus.READY
         request.completed_at = now
         request.login_url = url
         request.username = name
         request.credentials_sealed = seal_password(secret)
         request.failure_reason = ""
-        request.save()
-        subscription = request.subscription
-        record(
-            subscription,
-            Action.PROVISIONED,
-            actor=actor,
-            before=state(subscription),
-            note=f"instance ready at {urlsplit(url).hostname}",
-            now=now,
+        return _finished(
+            request, Action.PROVISIONED, f"instance ready at {urlsplit(url).hostname}", actor, now
         )
-        return request
 
 
 def record_failed(
@@ -299,25 +287,31 @@ def record_failed(
         )
     now = now or timezone.now()
     with transaction.atomic():
-        request = _locked(subscription_id)
-        if request.status == ProvisioningStatus.READY:
-            raise LicenseError(
-                LicenseErrorCode.INVALID_TRANSITION, "The instance was reported ready.", "id"
-            )
+        request = _unfinished(subscription_id)
         request.status = ProvisioningStatus.FAILED
         request.completed_at = now
         request.failure_reason = why
-        request.save()
-        subscription = request.subscription
-        record(
-            subscription,
-            Action.FAILED,
-            actor=actor,
-            before=state(subscription),
-            note=why,
-            now=now,
+        return _finished(request, Action.FAILED, why, actor, now)
+
+
+def _unfinished(subscription_id: int) -> ProvisioningRequest:
+    """The subscription's provisioning request, locked; ``INVALID_TRANSITION`` once ready."""
+    request = _locked(subscription_id)
+    if request.status == ProvisioningStatus.READY:
+        raise LicenseError(
+            LicenseErrorCode.INVALID_TRANSITION, "The instance was reported ready.", "id"
         )
-        return request
+    return request
+
+
+def _finished(
+    request: ProvisioningRequest, action: str, note: str, actor: str, now: datetime
+) -> ProvisioningRequest:
+    """Save the request's outcome and record it on the subscription's history."""
+    request.save()
+    subscription = request.subscription
+    record(subscription, action, actor=actor, before=state(subscription), note=note, now=now)
+    return request
 
 
 def wipe_credentials(request_pk: int) -> None:
