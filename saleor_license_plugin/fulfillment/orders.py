@@ -18,7 +18,14 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from saleor_license_plugin.licensing import access, holds, lifecycle, partners, subscriptions
+from saleor_license_plugin.licensing import (
+    access,
+    holds,
+    lifecycle,
+    partners,
+    plan_changes,
+    subscriptions,
+)
 from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, PlanTerms, parse_terms
 from saleor_license_plugin.licensing.checkout_lines import LineIntent
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
@@ -91,6 +98,13 @@ def _actor(order_id: str) -> str:
     return f"order:{order_id}"
 
 
+def _terms[T](terms: object, kind: type[T], refusal: str) -> T:
+    """The line's catalog terms as the action needs them; ``NOT_A_LICENSE_PRODUCT`` else."""
+    if not isinstance(terms, kind):
+        raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, refusal)
+    return terms
+
+
 def _deployment(public_id: str | None) -> Deployment | None:
     if not public_id:
         return None
@@ -140,13 +154,12 @@ def _apply_line(
     actor = _actor(order.order_id)
     action = intent.line_action
     if action is LineAction.NEW and intent.license_id is None:
-        if not isinstance(terms, EditionTerms):
-            raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.")
+        edition = _terms(terms, EditionTerms, "Not an edition.")
         owner = order.owner()
         pending = not order.paid
         for unit in range(intent.quantity):
             issued = lifecycle.issue_license(
-                terms=terms,
+                terms=edition,
                 owner=owner,
                 product_code=intent.variant_id,
                 order_line=ref,
@@ -171,11 +184,10 @@ def _apply_line(
     if not order.paid:
         return  # changes to existing licenses, and subscriptions, wait for the money
     if action is LineAction.SUBSCRIBE:
-        if not isinstance(terms, PlanTerms):
-            raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not a plan.")
+        plan = _terms(terms, PlanTerms, "Not a plan.")
         subscription = subscriptions.start(
-            terms=terms,
-            details=subscriptions.clean_details_again(terms, intent.details or {}, ref),
+            terms=plan,
+            details=subscriptions.clean_details_again(plan, intent.details or {}, ref),
             owner=order.owner(),
             plan_variant=intent.variant_id,
             order_line=ref,
@@ -186,43 +198,35 @@ def _apply_line(
         result.licenses.append(subscription.license_id)
         return
     license_id = int(intent.license_id or 0)
+    how = lifecycle.ChangeOptions(order_line=ref, actor=actor, now=now)
     if action is LineAction.NEW:  # names a trial: it becomes this paid license
-        if not isinstance(terms, EditionTerms):
-            raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.")
         lifecycle.convert_trial(
             license_id,
-            terms=terms,
+            terms=_terms(terms, EditionTerms, "Not an edition."),
             product_code=intent.variant_id,
             maintenance_years=intent.maintenance_years,
             term_years=intent.years,
-            order_line=ref,
-            actor=actor,
-            now=now,
+            **how,
         )
     elif action is LineAction.UPGRADE:
-        if not isinstance(terms, EditionTerms):
-            raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.")
-        lifecycle.upgrade_license(
+        target = _terms(terms, EditionTerms, "Not an edition.")
+        lifecycle.upgrade_license(license_id, target=target, product_code=intent.variant_id, **how)
+    elif action is LineAction.RENEW_LICENSE:
+        lifecycle.renew_license(license_id, years=intent.years, **how)
+    elif action is LineAction.RENEW_MAINTENANCE:
+        lifecycle.renew_maintenance(license_id, years=intent.years, **how)
+    elif action is LineAction.EXPANSION:
+        add_on = _terms(terms, AddOnTerms, "Not an add-on.")
+        lifecycle.expand_license(license_id, add_on=add_on, quantity=intent.quantity, **how)
+    elif action is LineAction.PLAN_UPGRADE:
+        plan_changes.apply_upgrade(
             license_id,
-            target=terms,
-            product_code=intent.variant_id,
-            order_line=ref,
+            variant_id=intent.variant_id,
+            terms=_terms(terms, PlanTerms, "Not a plan."),
+            order_id=order.order_id,
+            order_line_id=line.line_id,
             actor=actor,
             now=now,
-        )
-    elif action is LineAction.RENEW_LICENSE:
-        lifecycle.renew_license(
-            license_id, years=intent.years, order_line=ref, actor=actor, now=now
-        )
-    elif action is LineAction.RENEW_MAINTENANCE:
-        lifecycle.renew_maintenance(
-            license_id, years=intent.years, order_line=ref, actor=actor, now=now
-        )
-    elif action is LineAction.EXPANSION:
-        if not isinstance(terms, AddOnTerms):
-            raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an add-on.")
-        lifecycle.expand_license(
-            license_id, add_on=terms, quantity=intent.quantity, order_line=ref, actor=actor, now=now
         )
     deployment = _deployment(intent.deployment_id)
     if deployment is not None:

@@ -8,6 +8,7 @@ autodiscovery looks for ``<app>.tasks``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.db import DatabaseError, InterfaceError
 from django.utils import timezone
 
 from saleor_license_plugin.fulfillment.autorenew import run_auto_renewals
-from saleor_license_plugin.fulfillment.host import task_host
+from saleor_license_plugin.fulfillment.host import TaskHost, task_host
 from saleor_license_plugin.fulfillment.invoicing import invoice_paid_order
 from saleor_license_plugin.fulfillment.orders import (
     OrderPayload,
@@ -41,6 +42,13 @@ TASK_OPTIONS: dict[str, Any] = {
 }
 
 
+def _in_host[R](run: Callable[[TaskHost], R]) -> R:
+    """``run(host)`` inside the host's context (inside Saleor: the writer database allowed)."""
+    host = task_host()
+    with host.context():
+        return run(host)
+
+
 @shared_task(name="saleor_license_plugin.fulfill_order", **TASK_OPTIONS)
 def fulfill_order(payload: dict[str, Any]) -> dict[str, Any]:
     """Issue or apply the licenses of a (paid, or pending-payment) order, write the results back
@@ -57,9 +65,7 @@ def fulfill_order(payload: dict[str, Any]) -> dict[str, Any]:
 def invoice_order_task(order_id: str) -> dict[str, str]:
     """Issue a paid order's invoice and email it, once (orders without license lines; the
     fulfillment pipeline does it for the others, after their licenses exist)."""
-    host = task_host()
-    with host.context():
-        invoice = invoice_paid_order(order_id, host)
+    invoice = _in_host(lambda host: invoice_paid_order(order_id, host))
     return {"invoice": invoice.number if invoice is not None else ""}
 
 
@@ -99,16 +105,12 @@ def reconcile_task(since_hours: int = 72) -> dict[str, Any]:
 @shared_task(name="saleor_license_plugin.send_renewal_reminders", **TASK_OPTIONS)
 def send_renewal_reminders_task() -> dict[str, int]:
     """Run periodically (Celery beat, e.g. daily or hourly): each reminder goes out once."""
-    host = task_host()
-    with host.context():
-        report = send_reminders(host)
+    report = _in_host(send_reminders)
     return {"claimed": report.claimed, "emails": report.emails_sent, "pages": report.pages}
 
 
 @shared_task(name="saleor_license_plugin.auto_renew", **TASK_OPTIONS)
 def auto_renew_task() -> dict[str, Any]:
     """Run periodically (Celery beat, e.g. hourly): renew due licenses on saved cards."""
-    host = task_host()
-    with host.context():
-        report = run_auto_renewals(host)
+    report = _in_host(run_auto_renewals)
     return {"due": report.due, "paid": report.paid, "declined": report.declined}

@@ -14,11 +14,12 @@ from saleor_license_plugin.conf import get_settings
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import (
     BaseMutation,
+    CountableConnection,
     Money,
-    as_graphql_error,
-    context,
     from_global_id,
     newest_first,
+    query,
+    require_signed_in,
     require_user,
     text,
 )
@@ -149,9 +150,7 @@ class InvoiceType(graphene.ObjectType):
         return bool(root.file_name)
 
 
-class InvoiceCountableConnection(relay.Connection):
-    total_count = graphene.Int(description="A total count of items in the collection.")
-
+class InvoiceCountableConnection(CountableConnection):
     class Meta:
         node = InvoiceType
 
@@ -164,44 +163,35 @@ class InvoiceFilterInput(graphene.InputObjectType):
 # --- queries -------------------------------------------------------------------------------------
 
 
-def resolve_billing_contacts(root: Any, info: Any) -> list[BillingContact]:
-    try:
-        return billing.contacts_of(require_user(context(info)))
-    except LicenseError as error:
-        raise as_graphql_error(error) from None
+@query
+def resolve_billing_contacts(ctx: ApiContext) -> list[BillingContact]:
+    return billing.contacts_of(require_user(ctx))
 
 
 def _invoices(ctx: ApiContext) -> Any:
-    if not ctx.principal.is_staff:
-        require_user(ctx)
+    require_signed_in(ctx)
     return visible_invoices(ctx.principal)
 
 
+@query
 def resolve_invoices(
-    root: Any, info: Any, filter: Any = None, first: Any = None, after: Any = None
+    ctx: ApiContext, filter: Any = None, first: Any = None, after: Any = None
 ) -> Any:
-    ctx = context(info)
-    try:
-        queryset = _invoices(ctx)
-        spec = dict(filter or {})
-        if search := text(spec.get("search"), "search", maximum=64):
-            queryset = queryset.filter(Q(number__icontains=search) | Q(order_number=search))
-        if order_id := text(spec.get("order_id"), "orderId", maximum=128):
-            queryset = queryset.filter(order_id=order_id)
-        return newest_first(
-            InvoiceCountableConnection, queryset, first=first, after=after, field="issued_at"
-        )
-    except LicenseError as error:
-        raise as_graphql_error(error) from None
+    queryset = _invoices(ctx)
+    spec = dict(filter or {})
+    if search := text(spec.get("search"), "search", maximum=64):
+        queryset = queryset.filter(Q(number__icontains=search) | Q(order_number=search))
+    if order_id := text(spec.get("order_id"), "orderId", maximum=128):
+        queryset = queryset.filter(order_id=order_id)
+    return newest_first(
+        InvoiceCountableConnection, queryset, first=first, after=after, field="issued_at"
+    )
 
 
-def resolve_invoice(root: Any, info: Any, id: Any = None) -> Invoice | None:
-    ctx = context(info)
-    try:
-        pk = from_global_id(id, INVOICE_TYPE)
-        return _invoices(ctx).filter(pk=pk).first()
-    except LicenseError as error:
-        raise as_graphql_error(error) from None
+@query
+def resolve_invoice(ctx: ApiContext, id: Any = None) -> Invoice | None:
+    pk = from_global_id(id, INVOICE_TYPE)
+    return _invoices(ctx).filter(pk=pk).first()
 
 
 # --- mutations -----------------------------------------------------------------------------------
@@ -209,6 +199,12 @@ def resolve_invoice(root: Any, info: Any, id: Any = None) -> Invoice | None:
 
 def _contact_id(value: Any) -> int:
     return from_global_id(value, "BillingContact")
+
+
+def _contact_input(input: Any) -> tuple[dict[str, Any], bool]:
+    """The contact's fields, and whether to make it the default."""
+    data = dict(input or {})
+    return data, bool(data.pop("is_default", False))
 
 
 class BillingContactCreate(BaseMutation):
@@ -225,8 +221,7 @@ class BillingContactCreate(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, input: Any = None) -> Any:
-        data = dict(input or {})
-        make_default = bool(data.pop("is_default", False))
+        data, make_default = _contact_input(input)
         contact = billing.create_contact(
             require_user(ctx), data, make_default=make_default, now=ctx.now
         )
@@ -246,8 +241,7 @@ class BillingContactUpdate(BaseMutation):
     @classmethod
     def perform(cls, ctx: ApiContext, id: Any = None, input: Any = None) -> Any:
         owner = require_user(ctx)
-        data = dict(input or {})
-        make_default = bool(data.pop("is_default", False))
+        data, make_default = _contact_input(input)
         contact = billing.update_contact(
             owner, _contact_id(id), data, make_default=make_default, now=ctx.now
         )
@@ -315,8 +309,7 @@ class InvoiceDownload(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, id: Any = None, link: Any = False) -> Any:
-        pk = from_global_id(id, INVOICE_TYPE)
-        invoice = _invoices(ctx).filter(pk=pk).first()
+        invoice = _invoices(ctx).filter(pk=from_global_id(id, INVOICE_TYPE)).first()
         if invoice is None:
             raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such invoice.", "id")
         settings = get_settings()

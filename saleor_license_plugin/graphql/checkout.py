@@ -18,6 +18,7 @@ from saleor_license_plugin.graphql.subscriptions import SubscriptionLineInput, l
 from saleor_license_plugin.graphql.types import LicenseActionEnum, LicenseQuote, quote_value
 from saleor_license_plugin.licensing.checkout_lines import LineInput
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.ports import AddedLine, CheckoutHost
 from saleor_license_plugin.licensing.pricing import LineAction
 
 MAX_LINES = 50
@@ -47,6 +48,34 @@ class CheckoutLicenseLine(graphene.ObjectType):
     quote = graphene.Field(LicenseQuote, required=True)
 
 
+def checkout_host(ctx: ApiContext, field: str) -> CheckoutHost:
+    """The host's checkouts; ``NOT_FOUND`` (on ``field``) where the host has none."""
+    if ctx.checkout is None:
+        raise LicenseError(
+            LicenseErrorCode.NOT_FOUND, "Checkouts are served inside Saleor only.", field
+        )
+    return ctx.checkout
+
+
+def buyer_checkout(ctx: ApiContext, lines: Any, maximum: int, field: str) -> CheckoutHost:
+    """:func:`checkout_host` for a signed-in buyer adding 1 to ``maximum`` ``lines`` (the
+    argument ``field``)."""
+    host = checkout_host(ctx, "checkoutId")
+    if not ctx.principal.is_authenticated:
+        raise permission_denied("Sign in to buy or change licenses.")
+    if not lines or len(lines) > maximum:
+        raise LicenseError(LicenseErrorCode.INVALID, f"Send 1 to {maximum} {field}.", field)
+    return host
+
+
+def added_lines(added: list[AddedLine]) -> list[CheckoutLicenseLine]:
+    """The lines a checkout mutation added, as it answers them."""
+    return [
+        CheckoutLicenseLine(id=a.line_id, quantity=a.quantity, quote=quote_value(a.priced))
+        for a in added
+    ]
+
+
 def _count(value: Any, default: int) -> int:
     return default if value is None else int(value)
 
@@ -67,15 +96,7 @@ class CheckoutLicenseLinesAdd(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, checkout_id: Any = None, lines: Any = None) -> Any:
-        host = ctx.checkout
-        if host is None:
-            raise LicenseError(
-                LicenseErrorCode.NOT_FOUND, "Checkouts are served inside Saleor only.", "checkoutId"
-            )
-        if not ctx.principal.is_authenticated:
-            raise permission_denied("Sign in to buy or change licenses.")
-        if not lines or len(lines) > MAX_LINES:
-            raise LicenseError(LicenseErrorCode.INVALID, f"Send 1 to {MAX_LINES} lines.", "lines")
+        host = buyer_checkout(ctx, lines, MAX_LINES, "lines")
         inputs = [
             LineInput(
                 variant_id=text(line.get("variant_id"), "variantId", maximum=200, required=True),
@@ -95,10 +116,4 @@ class CheckoutLicenseLinesAdd(BaseMutation):
         checkout_gid, added = host.add_license_lines(
             checkout_gid, ctx.principal, inputs, client_ip=ctx.client_ip
         )
-        return cls.success(
-            checkout_id=checkout_gid,
-            lines=[
-                CheckoutLicenseLine(id=a.line_id, quantity=a.quantity, quote=quote_value(a.priced))
-                for a in added
-            ],
-        )
+        return cls.success(checkout_id=checkout_gid, lines=added_lines(added))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -15,9 +16,12 @@ from graphene import relay
 from graphql import GraphQLError
 
 from saleor_license_plugin.graphql.context import ApiContext
+from saleor_license_plugin.licensing import access, partners
+from saleor_license_plugin.licensing.catalog import EditionTerms
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
-from saleor_license_plugin.licensing.ports import MANAGE_ORDERS
+from saleor_license_plugin.licensing.ports import MANAGE_ORDERS, CatalogItem
 from saleor_license_plugin.licensing.pricing import Money as MoneyValue
+from saleor_license_plugin.models import Deployment, EndCustomer, License
 
 LicenseErrorCodeEnum = graphene.Enum.from_enum(
     LicenseErrorCode, description="Why a license operation was refused."
@@ -84,6 +88,37 @@ def require_staff(ctx: ApiContext) -> None:
         raise permission_denied(f"You need the {MANAGE_ORDERS} permission.")
 
 
+def require_signed_in(ctx: ApiContext) -> None:
+    """Staff (an API token may have no user id) or a signed-in user."""
+    if not ctx.principal.is_staff:
+        require_user(ctx)
+
+
+def query[T](resolve: Callable[..., T]) -> Callable[..., T]:
+    """A root query field's resolver, written as ``resolve(ctx, **arguments)``: a
+    :class:`LicenseError` becomes a top-level error with its code (queries have no
+    ``errors`` field)."""
+
+    @functools.wraps(resolve)
+    def resolver(root: Any, info: Any, **arguments: Any) -> T:
+        try:
+            return resolve(context(info), **arguments)
+        except LicenseError as error:
+            raise as_graphql_error(error) from None
+
+    return resolver
+
+
+def none_if_not_found[T](find: Callable[[], T]) -> T | None:
+    """What ``find`` returns; null where it is ``NOT_FOUND`` (a nullable field's answer)."""
+    try:
+        return find()
+    except LicenseError as error:
+        if error.code is LicenseErrorCode.NOT_FOUND:
+            return None
+        raise
+
+
 def text(value: Any, field: str, *, maximum: int = MAX_TEXT, required: bool = False) -> str:
     """A stripped string input within bounds."""
     if value is None:
@@ -122,7 +157,69 @@ def from_global_id(value: Any, type_name: str, field: str = "id") -> int:
     raise LicenseError(LicenseErrorCode.INVALID_ID, f"Not a valid {type_name} id.", field)
 
 
+# --- lookups by public id ------------------------------------------------------------------
+
+
+def deployment_by_public_id(ctx: ApiContext, value: Any, field: str = "deploymentId") -> Deployment:
+    """A deployment the caller owns or manages (any for staff); NOT_FOUND otherwise."""
+    return access.visible_deployment(
+        text(value, field, maximum=32, required=True), ctx.principal, field
+    )
+
+
+def customer_by_public_id(ctx: ApiContext, value: Any, field: str = "customerId") -> EndCustomer:
+    """An end customer the caller manages (any for staff); NOT_FOUND otherwise."""
+    return access.visible_customer(
+        text(value, field, maximum=32, required=True), ctx.principal, field
+    )
+
+
+def managed_customer(ctx: ApiContext, value: Any, field: str = "customerId") -> EndCustomer:
+    """A customer the caller may change or act for: its active partner's, or staff."""
+    require_user(ctx)
+    customer = customer_by_public_id(ctx, value, field)
+    if not ctx.principal.is_staff:
+        partners.require_partner(ctx.principal)
+    return customer
+
+
+def fresh_license(pk: int) -> License:
+    """A license as a response shows it, read again after a change."""
+    return License.objects.select_related("deployment").get(pk=pk)
+
+
+def license_edition(ctx: ApiContext, value: Any, field: str = "variantId") -> CatalogItem:
+    """The catalog item of a license edition; NOT_A_LICENSE_PRODUCT for anything else."""
+    item = ctx.catalog.get(text(value, field, maximum=200))
+    if item is None or not isinstance(item.terms, EditionTerms):
+        raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not a license edition.", field)
+    return item
+
+
 # --- connections ---------------------------------------------------------------------------
+
+
+class CountableConnection(relay.Connection):
+    """A page of nodes and the total count, as Saleor's connections are."""
+
+    total_count = graphene.Int(description="A total count of items in the collection.")
+
+    class Meta:
+        abstract = True
+
+
+def connection_field(
+    connection: type[relay.Connection], *, description: str, resolver: Any = None, **arguments: Any
+) -> graphene.Field:
+    """A paged root field: its ``arguments``, then ``first`` and ``after``."""
+    return graphene.Field(
+        connection,
+        **arguments,
+        first=graphene.Int(),
+        after=graphene.String(),
+        description=description,
+        resolver=resolver,
+    )
 
 
 def page_size(first: Any) -> int:
@@ -180,11 +277,11 @@ def keyset_page(
     after: Any,
     field: str,
     descending: bool,
-    to_cursor: Callable[[Any], Any] = lambda v: v,
-    from_cursor: Callable[[Any], Any] = lambda v: v,
+    dates: bool = False,
 ) -> relay.Connection:
     """One page of ``queryset`` ordered by (``field``, pk), after an opaque cursor. Two queries:
-    the total count and the page."""
+    the total count and the page. ``dates``: ``field`` is a datetime (ISO 8601 in cursors)."""
+    to_cursor, from_cursor = (_datetime_cursor, _datetime_from_cursor) if dates else (_same, _same)
     size = page_size(first)
     total = queryset.count()
     ordering = (f"-{field}", "-pk") if descending else (field, "pk")
@@ -228,14 +325,7 @@ def newest_first(
 ) -> relay.Connection:
     """A page of ``queryset``, newest first by the datetime ``field``."""
     return keyset_page(
-        connection,
-        queryset,
-        first=first,
-        after=after,
-        field=field,
-        descending=True,
-        to_cursor=datetime_cursor,
-        from_cursor=datetime_from_cursor,
+        connection, queryset, first=first, after=after, field=field, descending=True, dates=True
     )
 
 
@@ -253,11 +343,15 @@ def alphabetical(
     )
 
 
-def datetime_cursor(value: datetime) -> str:
+def _same(value: Any) -> Any:
+    return value
+
+
+def _datetime_cursor(value: datetime) -> str:
     return value.isoformat()
 
 
-def datetime_from_cursor(value: Any) -> datetime:
+def _datetime_from_cursor(value: Any) -> datetime:
     return datetime.fromisoformat(str(value))
 
 

@@ -15,7 +15,12 @@ from saleor_license_plugin.fulfillment import notify
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import (
     BaseMutation,
+    customer_by_public_id,
+    deployment_by_public_id,
+    fresh_license,
     from_global_id,
+    license_edition,
+    managed_customer,
     permission_denied,
     require_staff,
     require_user,
@@ -41,7 +46,6 @@ from saleor_license_plugin.licensing.offers import LineRequest, offers_for, quot
 from saleor_license_plugin.licensing.pricing import LineAction, YearBounds, check_years
 from saleor_license_plugin.models import (
     CUSTOMER_OWNER_PREFIX,
-    Deployment,
     License,
     LicenseKind,
     Partner,
@@ -50,26 +54,22 @@ from saleor_license_plugin.models import (
 MAX_TRIAL_DAYS = 365
 
 
-def deployment_by_public_id(ctx: ApiContext, value: Any, field: str = "deploymentId") -> Deployment:
-    """A deployment the caller owns or manages (any for staff); NOT_FOUND otherwise."""
-    return access.visible_deployment(
-        text(value, field, maximum=32, required=True), ctx.principal, field
-    )
-
-
 # --- verification and quotes ---------------------------------------------------------------
+
+
+def _standing(license: License) -> dict[str, Any]:
+    """What every verification shows, the minimal one included."""
+    return {
+        "status": license.status,
+        "is_perpetual": license.is_perpetual,
+        "term_expires_at": license.term_expires_at,
+        "maintenance_expires_at": license.maintenance_expires_at,
+    }
 
 
 def minimal_verification(license: License) -> LicenseVerification:
     return LicenseVerification(
-        minimal=True,
-        status=license.status,
-        is_perpetual=license.is_perpetual,
-        term_expires_at=license.term_expires_at,
-        maintenance_expires_at=license.maintenance_expires_at,
-        actions=[],
-        upgrades=[],
-        expansions=[],
+        minimal=True, **_standing(license), actions=[], upgrades=[], expansions=[]
     )
 
 
@@ -107,10 +107,7 @@ class VerifyLicenseKey(BaseMutation):
         return cls.success(
             verification=LicenseVerification(
                 minimal=False,
-                status=license.status,
-                is_perpetual=license.is_perpetual,
-                term_expires_at=license.term_expires_at,
-                maintenance_expires_at=license.maintenance_expires_at,
+                **_standing(license),
                 license=license,
                 edition=license.edition,
                 capacity=license.capacity,
@@ -233,11 +230,8 @@ class IssueLicense(BaseMutation):
     @classmethod
     def perform(cls, ctx: ApiContext, input: Any = None) -> Any:
         data = dict(input or {})
-        item = ctx.catalog.get(text(data.get("variant_id"), "variantId", maximum=200))
-        if item is None or not isinstance(item.terms, EditionTerms):
-            raise LicenseError(
-                LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not a license edition.", "variantId"
-            )
+        item = license_edition(ctx, data.get("variant_id"))
+        assert isinstance(item.terms, EditionTerms)
         owner = _issue_owner(ctx, data)
         order_id = text(data.get("order_id"), "orderId", maximum=128)
         line_id = text(data.get("order_line_id"), "orderLineId", maximum=128)
@@ -276,9 +270,8 @@ class IssueLicense(BaseMutation):
             actor=ctx.actor,
             now=ctx.now,
         )
-        license = License.objects.select_related("deployment").get(pk=issued.license.pk)
         return cls.success(
-            license=license,
+            license=fresh_license(issued.license.pk),
             key=format_key(issued.key) if issued.key else None,
             created=issued.created,
         )
@@ -294,10 +287,7 @@ def _issue_owner(ctx: ApiContext, data: dict[str, Any]) -> lifecycle.Owner:
                 "Give customerId, or ownerId (and partnerId), not both.",
                 "customerId",
             )
-        customer = access.visible_customer(
-            text(data["customer_id"], "customerId", maximum=32, required=True), ctx.principal
-        )
-        return partners.owner_for(customer)
+        return partners.owner_for(customer_by_public_id(ctx, data["customer_id"]))
     owner_id = text(data.get("owner_id"), "ownerId", maximum=128, required=True)
     if owner_id.startswith(CUSTOMER_OWNER_PREFIX):
         raise LicenseError(
@@ -318,14 +308,6 @@ def _issue_owner(ctx: ApiContext, data: dict[str, Any]) -> lifecycle.Owner:
     return lifecycle.Owner(owner_id, email, partner_id)
 
 
-def _staff_change(cls: Any, ctx: ApiContext, id: Any, reason: Any, change: Any) -> Any:
-    pk = from_global_id(id, "License")
-    if not License.objects.filter(pk=pk).exists():
-        raise LicenseError(LicenseErrorCode.NOT_FOUND, "License not found.", "id")
-    license = change(pk, reason=text(reason, "reason"), actor=ctx.actor, now=ctx.now)
-    return cls.success(license=license)
-
-
 class LicenseChangeArguments:
     id = graphene.ID(required=True, description="The license's global id.")
     reason = graphene.String(description="Recorded in the license's history.")
@@ -335,7 +317,9 @@ def _license_change(name: str, change: Any) -> type[BaseMutation]:
     """A staff mutation that applies one lifecycle change to a license, with a reason."""
 
     def perform(cls: Any, ctx: ApiContext, id: Any = None, reason: Any = None) -> Any:
-        return _staff_change(cls, ctx, id, reason, change)
+        pk = _license_pk(id)
+        license = change(pk, reason=text(reason, "reason"), actor=ctx.actor, now=ctx.now)
+        return cls.success(license=license)
 
     attributes = {
         "license": graphene.Field(LicenseType),
@@ -352,10 +336,6 @@ def _license_pk(id: Any) -> int:
     if not License.objects.filter(pk=pk).exists():
         raise LicenseError(LicenseErrorCode.NOT_FOUND, "License not found.", "id")
     return pk
-
-
-def _fresh(pk: int) -> License:
-    return License.objects.select_related("deployment").get(pk=pk)
 
 
 class ExtendLicense(BaseMutation):
@@ -440,7 +420,7 @@ class LicenseActivationsReset(BaseMutation):
         _, freed = activation.reset_activations(
             pk, activation_ids=ids, reason=text(reason, "reason"), actor=ctx.actor, now=ctx.now
         )
-        return cls.success(license=_fresh(pk), freed=freed)
+        return cls.success(license=fresh_license(pk), freed=freed)
 
 
 class LicenseKeysResend(BaseMutation):
@@ -459,7 +439,7 @@ class LicenseKeysResend(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, id: Any = None) -> Any:
-        license = _fresh(_license_pk(id))
+        license = fresh_license(_license_pk(id))
         return cls.success(
             recipient=notify.resend_license_key(license, actor=ctx.actor, now=ctx.now)
         )
@@ -483,10 +463,10 @@ class LicenseEntitlementIssue(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, id: Any = None, fingerprint: Any = None) -> Any:
-        license = _fresh(_license_pk(id))
+        license = fresh_license(_license_pk(id))
         granted = activation.activate(license, fingerprint, actor=ctx.actor, now=ctx.now)
         return cls.success(
-            filename=f"license-{granted.license.key_hint}-{granted.device[:8]}.json",
+            filename=_entitlement_filename(granted),
             content=json.dumps(granted.document, indent=2),
         )
 
@@ -517,11 +497,7 @@ class DeploymentCreate(BaseMutation):
         user_id = require_user(ctx)
         name = text(name, "name", required=True)
         if customer_id is not None:
-            customer = access.visible_customer(
-                text(customer_id, "customerId", maximum=32, required=True), ctx.principal
-            )
-            if not ctx.principal.is_staff:
-                partners.require_partner(ctx.principal)
+            customer = managed_customer(ctx, customer_id)
             owner = partners.owner_for(customer)
             deployment = lifecycle.create_deployment(
                 name=name,
@@ -555,11 +531,7 @@ def _activate(ctx: ApiContext, key: Any, fingerprint: Any, deployment_id: Any) -
         )
     if license is None:
         raise not_found()
-    deployment = None
-    if public_id is not None:
-        deployment = access.find_deployment(public_id)
-        if deployment is None:
-            raise access.deployment_not_found()
+    deployment = access.named_deployment(public_id)
     granted = activation.activate(
         license, fingerprint, deployment=deployment, actor=ctx.actor, now=ctx.now
     )
@@ -568,8 +540,12 @@ def _activate(ctx: ApiContext, key: Any, fingerprint: Any, deployment_id: Any) -
         kid=granted.document["kid"],
         device=granted.device,
         revision=granted.license.revision,
-        filename=f"license-{granted.license.key_hint}-{granted.device[:8]}.json",
+        filename=_entitlement_filename(granted),
     )
+
+
+def _entitlement_filename(granted: activation.Entitlement) -> str:
+    return f"license-{granted.license.key_hint}-{granted.device[:8]}.json"
 
 
 class ActivateLicense(BaseMutation):

@@ -8,20 +8,24 @@ from typing import Any
 
 import graphene
 from django.db.models import Count, Q, QuerySet
-from graphene import relay
 
-from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine
+from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine, added_lines, buyer_checkout
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import (
     BaseMutation,
+    CountableConnection,
     alphabetical,
-    as_graphql_error,
+    connection_field,
     context,
-    datetime_cursor,
-    datetime_from_cursor,
+    customer_by_public_id,
+    deployment_by_public_id,
+    fresh_license,
     from_global_id,
     keyset_page,
-    permission_denied,
+    license_edition,
+    managed_customer,
+    none_if_not_found,
+    query,
     require_staff,
     require_user,
     text,
@@ -57,17 +61,7 @@ def license_for(ctx: ApiContext, id: Any, field: str = "id") -> License:
 
 def customer_for(ctx: ApiContext, value: Any, field: str = "customerId") -> EndCustomer:
     require_user(ctx)
-    return access.visible_customer(
-        text(value, field, maximum=32, required=True), ctx.principal, field
-    )
-
-
-def managed_customer(ctx: ApiContext, value: Any, field: str = "customerId") -> EndCustomer:
-    """A customer the caller may change: its active partner's, or staff."""
-    customer = customer_for(ctx, value, field)
-    if not ctx.principal.is_staff:
-        partners.require_partner(ctx.principal)
-    return customer
+    return customer_by_public_id(ctx, value, field)
 
 
 def _partner_by_user(value: Any, field: str = "partnerUserId") -> Partner:
@@ -328,9 +322,7 @@ class DeploymentTransfer(BaseMutation):
         cls, ctx: ApiContext, deployment_id: Any = None, customer_id: Any = None, reason: Any = None
     ) -> Any:
         require_user(ctx)
-        deployment = access.visible_deployment(
-            text(deployment_id, "deploymentId", maximum=32, required=True), ctx.principal
-        )
+        deployment = deployment_by_public_id(ctx, deployment_id)
         customer = managed_customer(ctx, customer_id)
         deployment, moved = partners.transfer_deployment(
             deployment,
@@ -380,20 +372,14 @@ class PartnerLicenseCreate(BaseMutation):
     def perform(cls, ctx: ApiContext, input: Any = None) -> Any:
         partner = partners.require_partner(ctx.principal)
         data = dict(input or {})
-        item = ctx.catalog.get(text(data.get("variant_id"), "variantId", maximum=200))
-        if item is None or not isinstance(item.terms, EditionTerms):
-            raise LicenseError(
-                LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not a license edition.", "variantId"
-            )
+        item = license_edition(ctx, data.get("variant_id"))
+        assert isinstance(item.terms, EditionTerms)
         customer = None
         if data.get("customer_id") is not None:
             customer = customer_for(ctx, data["customer_id"])
         deployment = None
         if data.get("deployment_id") is not None:
-            deployment = access.visible_deployment(
-                text(data["deployment_id"], "deploymentId", maximum=32, required=True),
-                ctx.principal,
-            )
+            deployment = deployment_by_public_id(ctx, data["deployment_id"])
         kind = str(getattr(data["kind"], "value", data["kind"]))
         issued = partners.create_partner_license(
             partner,
@@ -406,7 +392,7 @@ class PartnerLicenseCreate(BaseMutation):
             actor=ctx.actor,
             now=ctx.now,
         )
-        license = License.objects.select_related("deployment").get(pk=issued.license.pk)
+        license = fresh_license(issued.license.pk)
         return cls.success(license=license, key=license.display_key())
 
 
@@ -476,9 +462,7 @@ class PartnerRenewal(graphene.ObjectType):
         return found
 
 
-class PartnerRenewalCountableConnection(relay.Connection):
-    total_count = graphene.Int()
-
+class PartnerRenewalCountableConnection(CountableConnection):
     class Meta:
         node = PartnerRenewal
 
@@ -493,9 +477,9 @@ def _days(value: Any, default: int, field: str) -> int:
     return int(value)
 
 
+@query
 def resolve_partner_renewals(
-    root: Any,
-    info: Any,
+    ctx: ApiContext,
     due_within_days: Any = None,
     overdue_days: Any = None,
     customer_id: Any = None,
@@ -503,35 +487,27 @@ def resolve_partner_renewals(
     first: Any = None,
     after: Any = None,
 ) -> Any:
-    ctx = context(info)
-    try:
-        require_user(ctx)
-        until = ctx.now + timedelta(days=_days(due_within_days, 90, "dueWithinDays"))
-        since = ctx.now - timedelta(days=_days(overdue_days, 30, "overdueDays"))
-        queryset = access.visible_licenses(ctx.principal)
-        if customer_id is not None:
-            queryset = queryset.filter(customer=customer_for(ctx, customer_id))
-        if deployment_id is not None:
-            deployment = access.visible_deployment(
-                text(deployment_id, "deploymentId", maximum=32, required=True), ctx.principal
-            )
-            queryset = queryset.filter(deployment=deployment)
-        rows = renewals.due_between(queryset, since, until).select_related("deployment", "customer")
-        page = keyset_page(
-            PartnerRenewalCountableConnection,
-            rows,
-            first=first,
-            after=after,
-            field="due_at",
-            descending=False,
-            to_cursor=datetime_cursor,
-            from_cursor=datetime_from_cursor,
-        )
-        for edge in page.edges:
-            edge.node.window_from, edge.node.window_to = since, until
-        return page
-    except LicenseError as error:
-        raise as_graphql_error(error) from None
+    require_user(ctx)
+    until = ctx.now + timedelta(days=_days(due_within_days, 90, "dueWithinDays"))
+    since = ctx.now - timedelta(days=_days(overdue_days, 30, "overdueDays"))
+    queryset = access.visible_licenses(ctx.principal)
+    if customer_id is not None:
+        queryset = queryset.filter(customer=customer_for(ctx, customer_id))
+    if deployment_id is not None:
+        queryset = queryset.filter(deployment=deployment_by_public_id(ctx, deployment_id))
+    rows = renewals.due_between(queryset, since, until).select_related("deployment", "customer")
+    page = keyset_page(
+        PartnerRenewalCountableConnection,
+        rows,
+        first=first,
+        after=after,
+        field="due_at",
+        descending=False,
+        dates=True,
+    )
+    for edge in page.edges:
+        edge.node.window_from, edge.node.window_to = since, until
+    return page
 
 
 class RenewalItemInput(graphene.InputObjectType):
@@ -557,16 +533,7 @@ class CheckoutRenewalLinesAdd(BaseMutation):
 
     @classmethod
     def perform(cls, ctx: ApiContext, checkout_id: Any = None, items: Any = None) -> Any:
-        if ctx.checkout is None:
-            raise LicenseError(
-                LicenseErrorCode.NOT_FOUND, "Checkouts are served inside Saleor only.", "checkoutId"
-            )
-        if not ctx.principal.is_authenticated:
-            raise permission_denied("Sign in to buy or change licenses.")
-        if not items or len(items) > MAX_RENEWAL_ITEMS:
-            raise LicenseError(
-                LicenseErrorCode.INVALID, f"Send 1 to {MAX_RENEWAL_ITEMS} items.", "items"
-            )
+        host = buyer_checkout(ctx, items, MAX_RENEWAL_ITEMS, "items")
         lines = []
         for item in items:
             license = license_for(ctx, item.get("license_id"), "licenseId")
@@ -581,36 +548,26 @@ class CheckoutRenewalLinesAdd(BaseMutation):
                 )
             )
         if checkout_id is None:
-            gid, added = ctx.checkout.create_checkout(ctx.principal, lines, client_ip=ctx.client_ip)
+            gid, added = host.create_checkout(ctx.principal, lines, client_ip=ctx.client_ip)
         else:
-            gid, added = ctx.checkout.add_license_lines(
+            gid, added = host.add_license_lines(
                 text(checkout_id, "checkoutId", maximum=200, required=True),
                 ctx.principal,
                 lines,
                 client_ip=ctx.client_ip,
             )
-        return cls.success(
-            checkout_id=gid,
-            lines=[
-                CheckoutLicenseLine(id=a.line_id, quantity=a.quantity, quote=quote_value(a.priced))
-                for a in added
-            ],
-        )
+        return cls.success(checkout_id=gid, lines=added_lines(added))
 
 
 # --- queries ---------------------------------------------------------------------------------
 
 
-class EndCustomerCountableConnection(relay.Connection):
-    total_count = graphene.Int()
-
+class EndCustomerCountableConnection(CountableConnection):
     class Meta:
         node = EndCustomerType
 
 
-class PartnerCountableConnection(relay.Connection):
-    total_count = graphene.Int()
-
+class PartnerCountableConnection(CountableConnection):
     class Meta:
         node = PartnerType
 
@@ -625,76 +582,61 @@ def search_customers(queryset: QuerySet[EndCustomer], term: str) -> QuerySet[End
     )
 
 
+@query
 def resolve_end_customers(
-    root: Any,
-    info: Any,
+    ctx: ApiContext,
     search: Any = None,
     partner_user_id: Any = None,
     first: Any = None,
     after: Any = None,
 ) -> Any:
-    ctx = context(info)
-    try:
-        require_user(ctx)
-        queryset = access.visible_customers(ctx.principal)
-        if partner_user_id is not None:
-            require_staff(ctx)
-            queryset = queryset.filter(
-                partner__user_id=text(partner_user_id, "partnerUserId", maximum=128)
-            )
-        if term := text(search, "search", maximum=100):
-            queryset = search_customers(queryset, term)
-        queryset = queryset.select_related("partner").annotate(license_count=Count("licenses"))
-        return alphabetical(
-            EndCustomerCountableConnection, queryset, first=first, after=after, field="company"
+    require_user(ctx)
+    queryset = access.visible_customers(ctx.principal)
+    if partner_user_id is not None:
+        require_staff(ctx)
+        queryset = queryset.filter(
+            partner__user_id=text(partner_user_id, "partnerUserId", maximum=128)
         )
-    except LicenseError as error:
-        raise as_graphql_error(error) from None
+    if term := text(search, "search", maximum=100):
+        queryset = search_customers(queryset, term)
+    queryset = queryset.select_related("partner").annotate(license_count=Count("licenses"))
+    return alphabetical(
+        EndCustomerCountableConnection, queryset, first=first, after=after, field="company"
+    )
 
 
-def resolve_end_customer(root: Any, info: Any, id: Any = None) -> EndCustomer | None:
-    ctx = context(info)
-    try:
-        return customer_for(ctx, id, "id")
-    except LicenseError as error:
-        if error.code is LicenseErrorCode.NOT_FOUND:
-            return None
-        raise as_graphql_error(error) from None
+@query
+def resolve_end_customer(ctx: ApiContext, id: Any = None) -> EndCustomer | None:
+    return none_if_not_found(lambda: customer_for(ctx, id, "id"))
 
 
-def resolve_partner(root: Any, info: Any, user_id: Any = None) -> Partner | None:
+@query
+def resolve_partner(ctx: ApiContext, user_id: Any = None) -> Partner | None:
     """The caller's partner account, or (staff) anyone's; null when there is none."""
-    ctx = context(info)
-    try:
-        if user_id is None:
-            if ctx.principal.user_id is None:
-                return None
-            return Partner.objects.filter(user_id=ctx.principal.user_id).first()
-        require_staff(ctx)
-        return Partner.objects.filter(user_id=text(user_id, "userId", maximum=128)).first()
-    except LicenseError as error:
-        raise as_graphql_error(error) from None
+    if user_id is None:
+        if ctx.principal.user_id is None:
+            return None
+        return Partner.objects.filter(user_id=ctx.principal.user_id).first()
+    require_staff(ctx)
+    return Partner.objects.filter(user_id=text(user_id, "userId", maximum=128)).first()
 
 
+@query
 def resolve_partners(
-    root: Any, info: Any, search: Any = None, first: Any = None, after: Any = None
+    ctx: ApiContext, search: Any = None, first: Any = None, after: Any = None
 ) -> Any:
-    ctx = context(info)
-    try:
-        require_staff(ctx)
-        queryset = Partner.objects.all()
-        if term := text(search, "search", maximum=100):
-            queryset = queryset.filter(
-                Q(company__icontains=term)
-                | Q(email__icontains=term)
-                | Q(level__iexact=term)
-                | Q(user_id=term)
-            )
-        return alphabetical(
-            PartnerCountableConnection, queryset, first=first, after=after, field="company"
+    require_staff(ctx)
+    queryset = Partner.objects.all()
+    if term := text(search, "search", maximum=100):
+        queryset = queryset.filter(
+            Q(company__icontains=term)
+            | Q(email__icontains=term)
+            | Q(level__iexact=term)
+            | Q(user_id=term)
         )
-    except LicenseError as error:
-        raise as_graphql_error(error) from None
+    return alphabetical(
+        PartnerCountableConnection, queryset, first=first, after=after, field="company"
+    )
 
 
 class PartnerQueries(graphene.ObjectType):
@@ -704,22 +646,18 @@ class PartnerQueries(graphene.ObjectType):
         description="Your partner account (null if you are not a partner).",
         resolver=resolve_partner,
     )
-    partners = graphene.Field(
+    partners = connection_field(
         PartnerCountableConnection,
         search=graphene.String(),
-        first=graphene.Int(),
-        after=graphene.String(),
         description="Staff: every partner.",
         resolver=resolve_partners,
     )
-    end_customers = graphene.Field(
+    end_customers = connection_field(
         EndCustomerCountableConnection,
         search=graphene.String(
             description="Part of the company, contact, e-mail or domain; or a public id."
         ),
         partner_user_id=graphene.String(description="Staff: one partner's customers."),
-        first=graphene.Int(),
-        after=graphene.String(),
         description="Your end customers, by company (typeahead); staff see every partner's.",
         resolver=resolve_end_customers,
     )
@@ -729,14 +667,12 @@ class PartnerQueries(graphene.ObjectType):
         description="One of your end customers; null if there is none you manage.",
         resolver=resolve_end_customer,
     )
-    partner_renewals = graphene.Field(
+    partner_renewals = connection_field(
         PartnerRenewalCountableConnection,
         due_within_days=graphene.Int(description="Due from now to this many days on (90)."),
         overdue_days=graphene.Int(description="And lapsed up to this many days ago (30)."),
         customer_id=graphene.String(description="One end customer's."),
         deployment_id=graphene.String(description="One deployment's."),
-        first=graphene.Int(),
-        after=graphene.String(),
         description=(
             "Renewals by deployment: every license you (or your customers) hold with a term "
             "or maintenance expiry in the window, soonest first, with one-year quotes."

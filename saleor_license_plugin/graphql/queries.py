@@ -13,10 +13,13 @@ from django.db.models import Count, Q, QuerySet
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import (
     alphabetical,
-    as_graphql_error,
-    context,
+    connection_field,
+    customer_by_public_id,
     from_global_id,
     newest_first,
+    none_if_not_found,
+    query,
+    require_signed_in,
     require_user,
     text,
 )
@@ -66,14 +69,12 @@ class LicenseFilterInput(graphene.InputObjectType):
 
 def visible_licenses(ctx: ApiContext) -> QuerySet[License]:
     """Licenses the caller owns or resells; every license for staff."""
-    if not ctx.principal.is_staff:
-        require_user(ctx)
+    require_signed_in(ctx)
     return access.visible_licenses(ctx.principal)
 
 
 def visible_deployments(ctx: ApiContext) -> QuerySet[Deployment]:
-    if not ctx.principal.is_staff:
-        require_user(ctx)
+    require_signed_in(ctx)
     return access.visible_deployments(ctx.principal)
 
 
@@ -94,10 +95,7 @@ def filter_licenses(
         queryset = queryset.filter(kind__in=[getattr(k, "value", k) for k in kinds])
     if spec.get("customer_id") is not None:
         require_user(ctx)
-        customer = access.visible_customer(
-            text(spec["customer_id"], "customerId", maximum=32, required=True), ctx.principal
-        )
-        queryset = queryset.filter(customer=customer)
+        queryset = queryset.filter(customer=customer_by_public_id(ctx, spec["customer_id"]))
     if edition := text(spec.get("edition"), "edition", maximum=64):
         queryset = queryset.filter(edition__iexact=edition)
     if search := text(spec.get("search"), "search", maximum=100):
@@ -161,18 +159,14 @@ class Query(graphene.ObjectType):
         key=graphene.String(description="The license key, as typed."),
         description="One license, by id or key; null if there is none the caller may see.",
     )
-    licenses = graphene.Field(
+    licenses = connection_field(
         LicenseCountableConnection,
         filter=LicenseFilterInput(),
-        first=graphene.Int(),
-        after=graphene.String(),
         description="The caller's licenses and their customers'; staff see all.",
     )
-    deployments = graphene.Field(
+    deployments = connection_field(
         DeploymentCountableConnection,
         search=graphene.String(description="Part of a public id or name."),
-        first=graphene.Int(),
-        after=graphene.String(),
         description="Deployments of the caller and their customers (typeahead).",
     )
     license_statistics = graphene.Field(
@@ -187,63 +181,46 @@ class Query(graphene.ObjectType):
     )
 
     @staticmethod
-    def resolve_license(root: Any, info: Any, id: Any = None, key: Any = None) -> License | None:
-        ctx = context(info)
-        try:
-            if (id is None) == (key is None):
-                raise LicenseError(LicenseErrorCode.REQUIRED, "Give either id or key.", "id")
-            if key is not None:
-                try:
-                    return visible_license(
-                        key, ctx.principal, action="verify", client_ip=ctx.client_ip
-                    )
-                except LicenseError as error:
-                    if error.code is LicenseErrorCode.NOT_FOUND:
-                        return None
-                    raise
-            pk = from_global_id(id, "License")
-            license = License.objects.select_related("deployment").filter(pk=pk).first()
-            return license if license is not None and ctx.principal.can_see(license) else None
-        except LicenseError as error:
-            raise as_graphql_error(error) from None
+    @query
+    def resolve_license(ctx: ApiContext, id: Any = None, key: Any = None) -> License | None:
+        if (id is None) == (key is None):
+            raise LicenseError(LicenseErrorCode.REQUIRED, "Give either id or key.", "id")
+        if key is not None:
+            return none_if_not_found(
+                lambda: visible_license(
+                    key, ctx.principal, action="verify", client_ip=ctx.client_ip
+                )
+            )
+        pk = from_global_id(id, "License")
+        license = License.objects.select_related("deployment").filter(pk=pk).first()
+        return license if license is not None and ctx.principal.can_see(license) else None
 
     @staticmethod
+    @query
     def resolve_licenses(
-        root: Any, info: Any, filter: Any = None, first: Any = None, after: Any = None
+        ctx: ApiContext, filter: Any = None, first: Any = None, after: Any = None
     ) -> Any:
-        ctx = context(info)
-        try:
-            queryset = filter_licenses(ctx, visible_licenses(ctx), dict(filter or {}))
-            return newest_first(
-                LicenseCountableConnection, with_page_data(queryset), first=first, after=after
-            )
-        except LicenseError as error:
-            raise as_graphql_error(error) from None
+        queryset = filter_licenses(ctx, visible_licenses(ctx), dict(filter or {}))
+        return newest_first(
+            LicenseCountableConnection, with_page_data(queryset), first=first, after=after
+        )
 
     @staticmethod
+    @query
     def resolve_deployments(
-        root: Any, info: Any, search: Any = None, first: Any = None, after: Any = None
+        ctx: ApiContext, search: Any = None, first: Any = None, after: Any = None
     ) -> Any:
-        ctx = context(info)
-        try:
-            queryset = visible_deployments(ctx)
-            if term := text(search, "search", maximum=100):
-                queryset = queryset.filter(Q(public_id__icontains=term) | Q(name__icontains=term))
-            return alphabetical(
-                DeploymentCountableConnection, queryset, first=first, after=after, field="name"
-            )
-        except LicenseError as error:
-            raise as_graphql_error(error) from None
+        queryset = visible_deployments(ctx)
+        if term := text(search, "search", maximum=100):
+            queryset = queryset.filter(Q(public_id__icontains=term) | Q(name__icontains=term))
+        return alphabetical(
+            DeploymentCountableConnection, queryset, first=first, after=after, field="name"
+        )
 
     @staticmethod
-    def resolve_license_statistics(
-        root: Any, info: Any, customer_id: Any = None
-    ) -> LicenseStatistics:
-        ctx = context(info)
-        try:
-            queryset = filter_licenses(ctx, visible_licenses(ctx), {"customer_id": customer_id})
-        except LicenseError as error:
-            raise as_graphql_error(error) from None
+    @query
+    def resolve_license_statistics(ctx: ApiContext, customer_id: Any = None) -> LicenseStatistics:
+        queryset = filter_licenses(ctx, visible_licenses(ctx), {"customer_id": customer_id})
         month_start = ctx.now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         counts = queryset.aggregate(
             total=Count("pk"),

@@ -8,7 +8,7 @@ import graphene
 
 from saleor_license_plugin.conf import get_settings
 from saleor_license_plugin.fulfillment.reminders import is_opted_out, set_opt_out
-from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine
+from saleor_license_plugin.graphql.checkout import CheckoutLicenseLine, added_lines, checkout_host
 from saleor_license_plugin.graphql.context import ApiContext
 from saleor_license_plugin.graphql.core import (
     BaseMutation,
@@ -17,7 +17,7 @@ from saleor_license_plugin.graphql.core import (
     require_user,
     text,
 )
-from saleor_license_plugin.graphql.types import LicenseType, quote_value
+from saleor_license_plugin.graphql.types import LicenseType
 from saleor_license_plugin.licensing import lifecycle
 from saleor_license_plugin.licensing.checkout_lines import LineInput
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
@@ -45,10 +45,7 @@ class RenewalCheckoutCreate(BaseMutation):
         link = read_link_token(
             text(token, "token", maximum=4096, required=True), get_settings().renewal_link_days
         )
-        if ctx.checkout is None:
-            raise LicenseError(
-                LicenseErrorCode.NOT_FOUND, "Checkouts are served inside Saleor only.", "token"
-            )
+        host = checkout_host(ctx, "token")
         user_id = require_user(ctx)
         if link.owner_id != user_id:
             raise permission_denied("This renewal link was sent to another customer.")
@@ -69,16 +66,8 @@ class RenewalCheckoutCreate(BaseMutation):
             raise LicenseError(
                 LicenseErrorCode.NOTHING_TO_RENEW, "Nothing in this link can be renewed.", "token"
             )
-        checkout_id, added = ctx.checkout.create_checkout(
-            ctx.principal, lines, client_ip=ctx.client_ip
-        )
-        return cls.success(
-            checkout_id=checkout_id,
-            lines=[
-                CheckoutLicenseLine(id=a.line_id, quantity=a.quantity, quote=quote_value(a.priced))
-                for a in added
-            ],
-        )
+        checkout_id, added = host.create_checkout(ctx.principal, lines, client_ip=ctx.client_ip)
+        return cls.success(checkout_id=checkout_id, lines=added_lines(added))
 
 
 class LicenseRemindersSet(BaseMutation):

@@ -22,8 +22,18 @@ from saleor_license_plugin.graphql.billing import (
     resolve_invoices,
 )
 from saleor_license_plugin.graphql.checkout import CheckoutLicenseLinesAdd
+from saleor_license_plugin.graphql.core import connection_field
 from saleor_license_plugin.graphql.mutations import Mutation
 from saleor_license_plugin.graphql.partners import PartnerMutations, PartnerQueries
+from saleor_license_plugin.graphql.provisioning import (
+    SubscriptionAutoRenewSet,
+    SubscriptionCancelAtPeriodEnd,
+    SubscriptionDomainChange,
+    SubscriptionDowngradeSchedule,
+    SubscriptionProvisioned,
+    SubscriptionProvisioningFailed,
+    SubscriptionUpgradeCheckoutCreate,
+)
 from saleor_license_plugin.graphql.queries import Query
 from saleor_license_plugin.graphql.renewals import (
     LicenseAutoRenewSet,
@@ -52,11 +62,9 @@ class AllQueries(Query, PartnerQueries):
         description="Your billing contacts, the default first (signed-in customers).",
         resolver=resolve_billing_contacts,
     )
-    invoices = graphene.Field(
+    invoices = connection_field(
         InvoiceCountableConnection,
         filter=InvoiceFilterInput(),
-        first=graphene.Int(),
-        after=graphene.String(),
         description="Your invoices, newest first; staff see all.",
         resolver=resolve_invoices,
     )
@@ -67,10 +75,8 @@ class AllQueries(Query, PartnerQueries):
         resolver=resolve_invoice,
     )
 
-    subscriptions = graphene.Field(
+    subscriptions = connection_field(
         SubscriptionCountableConnection,
-        first=graphene.Int(),
-        after=graphene.String(),
         description="Your cloud/SaaS subscriptions (and your customers'); staff see all.",
         resolver=resolve_subscriptions,
     )
@@ -85,6 +91,13 @@ class AllMutations(Mutation, PartnerMutations):
     license_reminders_set = LicenseRemindersSet.Field()
     license_auto_renew_set = LicenseAutoRenewSet.Field()
     subscription_usage_report = SubscriptionUsageReport.Field()
+    subscription_provisioned = SubscriptionProvisioned.Field()
+    subscription_provisioning_failed = SubscriptionProvisioningFailed.Field()
+    subscription_upgrade_checkout_create = SubscriptionUpgradeCheckoutCreate.Field()
+    subscription_downgrade_schedule = SubscriptionDowngradeSchedule.Field()
+    subscription_cancel_at_period_end = SubscriptionCancelAtPeriodEnd.Field()
+    subscription_auto_renew_set = SubscriptionAutoRenewSet.Field()
+    subscription_domain_change = SubscriptionDomainChange.Field()
     billing_contact_create = BillingContactCreate.Field()
     billing_contact_update = BillingContactUpdate.Field()
     billing_contact_set_default = BillingContactSetDefault.Field()

@@ -7,7 +7,8 @@ from typing import Any
 import graphene
 from graphene import relay
 
-from saleor_license_plugin.graphql.core import Money, context
+from saleor_license_plugin.graphql.core import CountableConnection, Money, context
+from saleor_license_plugin.graphql.loaders import LastRenewalAttemptLoader, load
 from saleor_license_plugin.licensing import partners
 from saleor_license_plugin.licensing.offers import PricedLine
 from saleor_license_plugin.licensing.pricing import LineAction
@@ -315,7 +316,7 @@ class LicenseType(graphene.ObjectType):
 
     @staticmethod
     def resolve_last_renewal_attempt(root: License, info: Any) -> Any:
-        return root.auto_renewals.exclude(attempts=0).order_by("-updated_at").first()
+        return load(context(info), LastRenewalAttemptLoader, root.pk)
 
     @staticmethod
     def resolve_end_customer(root: License, info: Any) -> LicenseEndCustomer | None:
@@ -395,16 +396,12 @@ class LicenseType(graphene.ObjectType):
         return found
 
 
-class LicenseCountableConnection(relay.Connection):
-    total_count = graphene.Int(description="A total count of items in the collection.")
-
+class LicenseCountableConnection(CountableConnection):
     class Meta:
         node = LicenseType
 
 
-class DeploymentCountableConnection(relay.Connection):
-    total_count = graphene.Int(description="A total count of items in the collection.")
-
+class DeploymentCountableConnection(CountableConnection):
     class Meta:
         node = DeploymentType
 

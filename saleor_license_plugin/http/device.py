@@ -83,11 +83,7 @@ def _activate(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     license = find(digest)
     if license is None:
         raise not_found()
-    deployment = None
-    if deployment_id is not None:
-        deployment = access.find_deployment(deployment_id)
-        if deployment is None:
-            raise access.deployment_not_found()
+    deployment = access.named_deployment(deployment_id)
     granted = activation.activate(license, body["fingerprint"], deployment=deployment, now=now)
     response = JsonResponse({"entitlement": granted.document})
     response["ETag"] = granted.etag

@@ -14,13 +14,14 @@ one that really does not exist (no existence oracle).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Principal
-from saleor_license_plugin.models import Deployment, EndCustomer, License
+from saleor_license_plugin.models import Deployment, EndCustomer, License, Subscription
 
 MAX_DEPLOYMENT_ID = 32
 DEPLOYMENT_NOT_FOUND = "No such deployment."
@@ -45,6 +46,15 @@ def visible_deployments(principal: Principal) -> QuerySet[Deployment]:
     return Deployment.objects.all() if rule is None else Deployment.objects.filter(rule)
 
 
+def visible_subscription(pk: int, principal: Principal, field: str = "id") -> Subscription:
+    """A subscription whose license the caller may see (owner, its partner, staff);
+    ``NOT_FOUND`` for an unknown one and for anyone else's alike."""
+    found = Subscription.objects.select_related("license").filter(pk=pk).first()
+    if found is None or not principal.can_see(found.license):
+        raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such subscription.", field)
+    return found
+
+
 def manages(principal: Principal, record: License | Deployment) -> bool:
     """The caller is the partner managing this license or deployment (or staff): it may move
     it between customers, not just see it."""
@@ -53,13 +63,21 @@ def manages(principal: Principal, record: License | Deployment) -> bool:
     return principal.user_id is not None and record.reseller_id == principal.user_id
 
 
+def visible_rows[M: Model](
+    principal: Principal, rows: QuerySet[M], mine: Callable[[str], Q]
+) -> QuerySet[M]:
+    """Every row for staff; none for a caller without a user id; else the rows ``mine``
+    selects for the caller's user id."""
+    if principal.is_staff:
+        return rows
+    if principal.user_id is None:
+        return rows.none()
+    return rows.filter(mine(principal.user_id))
+
+
 def visible_customers(principal: Principal) -> QuerySet[EndCustomer]:
     """The caller's end customers if it is a partner; every one for staff; none otherwise."""
-    if principal.is_staff:
-        return EndCustomer.objects.all()
-    if principal.user_id is None:
-        return EndCustomer.objects.none()
-    return EndCustomer.objects.filter(partner__user_id=principal.user_id)
+    return visible_rows(principal, EndCustomer.objects.all(), lambda user: Q(partner__user_id=user))
 
 
 def normalize_customer_id(value: Any, field: str = "customerId") -> str:
@@ -107,6 +125,17 @@ def find_deployment(value: Any, field: str = "deploymentId") -> Deployment | Non
 
 def deployment_not_found(field: str = "deploymentId") -> LicenseError:
     return LicenseError(LicenseErrorCode.NOT_FOUND, DEPLOYMENT_NOT_FOUND, field)
+
+
+def named_deployment(public_id: str | None) -> Deployment | None:
+    """The deployment an activation names, by a normalised public id (any owner's: activation
+    checks that it serves the license); None if none is named, ``NOT_FOUND`` if unknown."""
+    if public_id is None:
+        return None
+    deployment = find_deployment(public_id)
+    if deployment is None:
+        raise deployment_not_found()
+    return deployment
 
 
 def visible_deployment(value: Any, principal: Principal, field: str = "deploymentId") -> Deployment:

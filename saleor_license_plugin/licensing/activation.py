@@ -209,16 +209,21 @@ def activate(
             Activation.objects.create(
                 license=locked, fingerprint=device, first_seen_at=now, last_seen_at=now
             )
-            lifecycle.record_event(
-                locked,
-                Action.ACTIVATED,
-                actor=actor,
-                before=locked.snapshot(),
-                note=f"device {device[:16]}",
-                now=now,
-            )
+            _record_seat(locked, Action.ACTIVATED, device, actor=actor, now=now)
         document, tag = sign_for_device(locked, device, now)
     return Entitlement(locked, document, device, tag, created)
+
+
+def _record_seat(license: License, action: str, device: str, *, actor: str, now: datetime) -> None:
+    """A device took or freed a seat: an event naming the device (by its hash's prefix)."""
+    lifecycle.record_event(
+        license,
+        action,
+        actor=actor,
+        before=license.snapshot(),
+        note=f"device {device[:16]}",
+        now=now,
+    )
 
 
 def deactivate(
@@ -247,14 +252,7 @@ def deactivate(
             )
         live.deactivated_at = now
         live.save(update_fields=["deactivated_at"])
-        lifecycle.record_event(
-            locked,
-            Action.DEACTIVATED,
-            actor=actor,
-            before=locked.snapshot(),
-            note=f"device {device[:16]}",
-            now=now,
-        )
+        _record_seat(locked, Action.DEACTIVATED, device, actor=actor, now=now)
     return locked
 
 

@@ -8,7 +8,7 @@ them. The README lists every key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -162,31 +162,34 @@ def _required(meta: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _number[N: (int, Decimal)](
+    meta: Mapping[str, str], name: str, parse: Callable[[str], N], what: str
+) -> N | None:
+    """The value of ``name`` read by ``parse``; None when absent or empty."""
+    raw = meta.get(PREFIX + name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse(str(raw).strip())
+    except (ValueError, InvalidOperation):
+        raise CatalogError(f"{PREFIX}{name} must be {what}.", field=PREFIX + name) from None
+
+
 def _int(
     meta: Mapping[str, str], name: str, default: int | None, minimum: int | None = None
 ) -> int | None:
-    raw = meta.get(PREFIX + name)
-    if raw is None or raw == "":
+    value = _number(meta, name, int, "a whole number")
+    if value is None:
         return default
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise CatalogError(f"{PREFIX}{name} must be a whole number.", field=PREFIX + name) from None
     if minimum is not None and value < minimum:
         raise CatalogError(f"{PREFIX}{name} must be at least {minimum}.", field=PREFIX + name)
     return value
 
 
 def _decimal(meta: Mapping[str, str], name: str) -> Decimal | None:
-    raw = meta.get(PREFIX + name)
-    if raw is None or raw == "":
+    value = _number(meta, name, Decimal, "a decimal number")
+    if value is None:
         return None
-    try:
-        value = Decimal(str(raw).strip())
-    except InvalidOperation:
-        raise CatalogError(
-            f"{PREFIX}{name} must be a decimal number.", field=PREFIX + name
-        ) from None
     if not value.is_finite() or value < 0:
         raise CatalogError(f"{PREFIX}{name} must be zero or more.", field=PREFIX + name)
     return value

@@ -31,11 +31,12 @@ from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage, storages
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from saleor_license_plugin.conf import LicenseSettings
+from saleor_license_plugin.licensing import access
 from saleor_license_plugin.licensing.billing import BillTo
 from saleor_license_plugin.licensing.checkout_lines import (
     END_CUSTOMER_KEYS,
@@ -56,6 +57,8 @@ ACTION_LABELS = {
     LineAction.RENEW_LICENSE: "Term renewal",
     LineAction.RENEW_MAINTENANCE: "Maintenance renewal",
     LineAction.EXPANSION: "Expansion",
+    LineAction.SUBSCRIBE: "Subscription",
+    LineAction.PLAN_UPGRADE: "Plan upgrade",
 }
 
 
@@ -331,11 +334,8 @@ def file_name_for(invoice: Invoice) -> str:
 
 
 def visible_invoices(principal: Principal) -> QuerySet[Invoice]:
-    if principal.is_staff:
-        return Invoice.objects.all()
-    if principal.user_id is None:
-        return Invoice.objects.none()
-    return Invoice.objects.filter(owner_id=principal.user_id)
+    """The caller's own invoices (as the buyer); every one for staff."""
+    return access.visible_rows(principal, Invoice.objects.all(), lambda user: Q(owner_id=user))
 
 
 # --- one-time links ----------------------------------------------------------------------------

@@ -387,12 +387,7 @@ def upgrade_license(
         if target.max_activations:
             license.max_activations = max(license.max_activations, target.max_activations)
 
-    return _change(
-        license_id,
-        Action.UPGRADED,
-        mutate,
-        **how,
-    )
+    return _change(license_id, Action.UPGRADED, mutate, **how)
 
 
 def renew_license(
@@ -411,12 +406,7 @@ def renew_license(
         if license.status == S.EXPIRED:
             license.status = S.ACTIVE
 
-    return _change(
-        license_id,
-        Action.RENEWED,
-        mutate,
-        **how,
-    )
+    return _change(license_id, Action.RENEWED, mutate, **how)
 
 
 def renew_maintenance(
@@ -432,12 +422,7 @@ def renew_maintenance(
         start = max(license.maintenance_expires_at or now, now)
         license.maintenance_expires_at = add_years(start, years)
 
-    return _change(
-        license_id,
-        Action.MAINTENANCE_RENEWED,
-        mutate,
-        **how,
-    )
+    return _change(license_id, Action.MAINTENANCE_RENEWED, mutate, **how)
 
 
 def expand_license(
@@ -464,12 +449,7 @@ def expand_license(
             },
         }
 
-    return _change(
-        license_id,
-        Action.EXPANDED,
-        mutate,
-        **how,
-    )
+    return _change(license_id, Action.EXPANDED, mutate, **how)
 
 
 def _to_status(status: str) -> Callable[[License, datetime], None]:
@@ -552,12 +532,7 @@ def mark_paid(
         license.status = S.ACTIVE
         license.pending_payment_until = None
 
-    return _change(
-        license_id,
-        Action.PAID,
-        mutate,
-        **how,
-    )
+    return _change(license_id, Action.PAID, mutate, **how)
 
 
 def expire_license(license_id: int, *, now: datetime | None = None) -> License:
@@ -568,12 +543,7 @@ def expire_license(license_id: int, *, now: datetime | None = None) -> License:
             raise LicenseError(LicenseErrorCode.INVALID_TRANSITION, "Not past its term.", "license")
         license.status = S.EXPIRED
 
-    return _change(
-        license_id,
-        Action.EXPIRED,
-        mutate,
-        now=now,
-    )
+    return _change(license_id, Action.EXPIRED, mutate, now=now)
 
 
 def set_auto_renew(
@@ -722,12 +692,7 @@ def bind_deployment(
         )
         if current == deployment.pk:
             return License.objects.select_related("deployment").get(pk=license_id)
-        return _change(
-            license_id,
-            Action.DEPLOYMENT_BOUND,
-            mutate,
-            **how,
-        )
+        return _change(license_id, Action.DEPLOYMENT_BOUND, mutate, **how)
 
 
 # --- device activations (activation.py) ----------------------------------------------------

@@ -27,6 +27,7 @@ class LineAction(StrEnum):
     RENEW_MAINTENANCE = "renew_maintenance"
     EXPANSION = "expansion"
     SUBSCRIBE = "subscribe"
+    PLAN_UPGRADE = "plan_upgrade"  # a subscription moves to a dearer plan now (plan_changes)
 
 
 def currency_precision(currency: str) -> int:

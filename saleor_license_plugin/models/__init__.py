@@ -6,7 +6,7 @@
 - ``outbox``: messages and side effects performed exactly once;
 - ``reminders``: renewal reminders sent, customers' opt-outs;
 - ``autorenew``: automatic renewals, one per license and period;
-- ``subscriptions``: cloud/SaaS subscriptions and their daily peak usage;
+- ``subscriptions``: cloud/SaaS subscriptions, their daily peak usage and provisioning;
 - ``partners``: partners (resellers) and the end customers each one manages;
 - ``payments``: what the payment gateways record to act exactly once (processed
   notifications, refund attempts);
@@ -47,6 +47,8 @@ from saleor_license_plugin.models.payments import (
 )
 from saleor_license_plugin.models.reminders import CustomerPreference, ReminderClaim
 from saleor_license_plugin.models.subscriptions import (
+    ProvisioningRequest,
+    ProvisioningStatus,
     Subscription,
     SubscriptionStatus,
     UsageDay,
@@ -75,6 +77,8 @@ __all__ = [
     "Partner",
     "PendingChange",
     "ProcessedNotification",
+    "ProvisioningRequest",
+    "ProvisioningStatus",
     "RefundAttempt",
     "RefundAttemptStatus",
     "ReminderClaim",

@@ -34,7 +34,7 @@ from saleor.payment.utils import (
     gateway_postprocess,
     update_payment_charge_status,
 )
-from saleor.plugins.base_plugin import BasePlugin
+from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 from saleor.plugins.manager import get_plugins_manager
 
 from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
@@ -49,8 +49,29 @@ class LicenseGatewayPlugin(BasePlugin):
     """Saleor's gateway boilerplate, once. Each gateway still defines ``process_payment`` on its
     own class: that is how Saleor tells a payment gateway."""
 
-    CONFIGURATION_PER_CHANNEL = True
+    CONFIGURATION_PER_CHANNEL = True  # each channel has its own account and keys
+    DEFAULT_ACTIVE = False  # until the Dashboard configures it
     config: GatewayConfig
+    values: dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.values = config_values(self.configuration)
+
+    def _gateway_config(self, *, auto_capture: bool, store_customer: bool = False) -> GatewayConfig:
+        """Saleor's view of this gateway, from the ``supported_currencies`` setting."""
+        return GatewayConfig(
+            gateway_name=self.PLUGIN_NAME,
+            auto_capture=auto_capture,
+            supported_currencies=self.values.get("supported_currencies") or "",
+            connection_params={},
+            store_customer=store_customer,
+        )
+
+    def _timeouts(self) -> tuple[float, float]:
+        """(connect, read) seconds from the ``request_timeout`` setting: connecting at most 5."""
+        read = seconds(self.values.get("request_timeout"), 30.0)
+        return min(5.0, read), read
 
     def get_supported_currencies(self, previous_value: Any) -> Any:
         if not self.active:
@@ -279,8 +300,11 @@ def _has(payment: Payment, kind: str) -> bool:
     return payment.transactions.filter(kind=kind, is_success=True, action_required=False).exists()
 
 
-def _record(payment: Payment, kind: str, token: str, amount: Decimal, currency: str) -> Transaction:
-    response = GatewayResponse(
+def _succeeded(
+    kind: str, token: str, amount: Decimal, currency: str, *, already_processed: bool = False
+) -> GatewayResponse:
+    """A successful ``kind`` transaction at the provider, its reference as both ids."""
+    return GatewayResponse(
         is_success=True,
         action_required=False,
         kind=kind,
@@ -288,14 +312,18 @@ def _record(payment: Payment, kind: str, token: str, amount: Decimal, currency: 
         currency=currency,
         transaction_id=token,
         error=None,
+        transaction_already_processed=already_processed,
         psp_reference=token,
     )
+
+
+def _record(payment: Payment, kind: str, token: str, amount: Decimal, currency: str) -> Transaction:
     txn = create_transaction(
         payment,
         kind=kind,
         payment_information=None,
         action_required=False,
-        gateway_response=response,
+        gateway_response=_succeeded(kind, token, amount, currency),
     )
     if payment.order_id is None:
         # Still the checkout's payment (the customer has not come back from 3-D Secure or the
@@ -319,17 +347,7 @@ def processed_transaction(payment_id: int) -> GatewayResponse | None:
     ).first()
     if txn is None:
         return None
-    return GatewayResponse(
-        is_success=True,
-        action_required=False,
-        kind=txn.kind,
-        amount=txn.amount,
-        currency=txn.currency,
-        transaction_id=txn.token,
-        error=None,
-        transaction_already_processed=True,
-        psp_reference=txn.token,
-    )
+    return _succeeded(txn.kind, txn.token, txn.amount, txn.currency, already_processed=True)
 
 
 # --- GatewayResponse building --------------------------------------------------------------
@@ -399,6 +417,41 @@ def gateway_operation(
         return hook
 
     return decorate
+
+
+# --- configuration: what the three gateways' settings have in common -----------------------
+
+
+def config_values(configuration: list[dict[str, Any]]) -> dict[str, Any]:
+    """A plugin's configuration (Saleor's list of ``{name, value}``) by name."""
+    return {item["name"]: item["value"] for item in configuration}
+
+
+def require_values(values: dict[str, Any], names: tuple[str, ...]) -> None:
+    """The Dashboard's ``required`` error on each of ``names`` left empty."""
+    missing = [name for name in names if not values.get(name)]
+    if missing:
+        raise ValidationError(
+            {name: ValidationError("This field is required.", code="required") for name in missing}
+        )
+
+
+def supported_currencies_field() -> dict[str, Any]:
+    """The ``supported_currencies`` setting ``LicenseGatewayPlugin._gateway_config`` reads."""
+    return {
+        "type": ConfigurationTypeField.STRING,
+        "help_text": "Currency codes this gateway accepts, separated by commas (EUR, USD).",
+        "label": "Supported currencies",
+    }
+
+
+def request_timeout_field(provider: str) -> dict[str, Any]:
+    """The ``request_timeout`` setting that :meth:`LicenseGatewayPlugin._timeouts` reads."""
+    return {
+        "type": ConfigurationTypeField.STRING,
+        "help_text": f"Seconds to wait for {provider}'s answer (connecting: at most 5).",
+        "label": "Request timeout",
+    }
 
 
 def seconds(value: Any, default: float) -> float:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.urls import reverse
 from saleor.core.utils import build_absolute_uri
 from saleor.payment import TransactionKind
-from saleor.payment.interface import GatewayConfig, GatewayResponse, PaymentData
+from saleor.payment.interface import GatewayResponse, PaymentData
 from saleor.plugins.base_plugin import ConfigurationTypeField
 
 from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
@@ -27,15 +26,19 @@ from saleor_license_plugin.payments.multisafepay.client import (
     TEST_BASE_URL,
     MultiSafepayClient,
     MultiSafepayConfig,
+    Order,
 )
 from saleor_license_plugin.payments.multisafepay.refunds import refund_order
 from saleor_license_plugin.payments.multisafepay.statuses import PaymentState, payment_state
 from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
+    config_values,
     gateway_operation,
     gateway_response,
     processed_transaction,
-    seconds,
+    request_timeout_field,
+    require_values,
+    supported_currencies_field,
 )
 
 if TYPE_CHECKING:
@@ -54,8 +57,6 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
         "MultiSafepay redirect payments (iDEAL, Bancontact, cards and more) with signed "
         "notifications, refunds and chargeback handling."
     )
-    CONFIGURATION_PER_CHANNEL = True
-    DEFAULT_ACTIVE = False
     DEFAULT_CONFIGURATION = [
         {"name": "api_key", "value": None},
         {"name": "test_mode", "value": True},
@@ -77,11 +78,7 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
             "help_text": "Use MultiSafepay's test environment (testapi.multisafepay.com).",
             "label": "Test mode",
         },
-        "supported_currencies": {
-            "type": ConfigurationTypeField.STRING,
-            "help_text": "Currency codes this gateway accepts, separated by commas.",
-            "label": "Supported currencies",
-        },
+        "supported_currencies": supported_currencies_field(),
         "redirect_url": {
             "type": ConfigurationTypeField.STRING,
             "help_text": "Storefront page the customer returns to after paying, unless the "
@@ -99,28 +96,19 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
             "unique per shop when several shops share one MultiSafepay account.",
             "label": "Order id prefix",
         },
-        "request_timeout": {
-            "type": ConfigurationTypeField.STRING,
-            "help_text": "Seconds to wait for MultiSafepay's answer (connecting: at most 5).",
-            "label": "Request timeout",
-        },
+        "request_timeout": request_timeout_field("MultiSafepay"),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        values = {item["name"]: item["value"] for item in self.configuration}
-        self.config = GatewayConfig(
-            gateway_name=PLUGIN_NAME,
-            auto_capture=True,
-            supported_currencies=values.get("supported_currencies") or "",
-            connection_params={},
-        )
-        timeout = seconds(values.get("request_timeout"), 30.0)
+        values = self.values
+        self.config = self._gateway_config(auto_capture=True)
+        connect_timeout, read_timeout = self._timeouts()
         self.msp = MultiSafepayConfig(
             api_key=values.get("api_key") or "",
             base_url=TEST_BASE_URL if values.get("test_mode") else LIVE_BASE_URL,
-            connect_timeout=min(5.0, timeout),
-            read_timeout=timeout,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
         )
         self.redirect_url = values.get("redirect_url") or ""
         self.cancel_url = values.get("cancel_url") or ""
@@ -131,6 +119,10 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
 
     def _order_id(self, payment_id: int) -> str:
         return f"{self.prefix}-{payment_id}"
+
+    def _reference(self, info: PaymentData) -> str:
+        """The payment's MultiSafepay order id: its token, else the id this plugin gave it."""
+        return info.token or self._order_id(info.payment_id)
 
     # --- gateway description --------------------------------------------------------------
 
@@ -175,7 +167,7 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
         done = processed_transaction(info.payment_id)
         if done is not None:
             return done
-        order = self._client().get_order(info.token or self._order_id(info.payment_id))
+        order = self._client().get_order(self._reference(info))
         if to_minor(info.amount, info.currency) != order.amount or (
             order.currency != info.currency.upper()
         ):
@@ -204,15 +196,8 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
     @gateway_operation(TransactionKind.CAPTURE)
     def capture_payment(self, info: PaymentData) -> GatewayResponse:
         """Redirect orders are captured by MultiSafepay; this reports whether it happened."""
-        order = self._client().get_order(info.token or self._order_id(info.payment_id))
-        paid = payment_state(order.status) is PaymentState.PAID
-        return gateway_response(
-            info,
-            kind=TransactionKind.CAPTURE,
-            success=paid,
-            reference=order.order_id,
-            error=None if paid else "The MultiSafepay order is not completed.",
-        )
+        order = self._client().get_order(self._reference(info))
+        return _reached(info, order, PaymentState.PAID, TransactionKind.CAPTURE, "is not completed")
 
     def authorize_payment(self, payment_information: PaymentData, previous_value: Any) -> Any:
         return self.process_payment(payment_information, previous_value)
@@ -222,7 +207,7 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
         result = refund_order(
             self._client(),
             payment_id=info.payment_id,
-            order_id=info.token or self._order_id(info.payment_id),
+            order_id=self._reference(info),
             amount=to_minor(info.amount, info.currency),
             currency=info.currency,
         )
@@ -235,14 +220,9 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
 
     @gateway_operation(TransactionKind.VOID)
     def void_payment(self, info: PaymentData) -> GatewayResponse:
-        order = self._client().cancel_order(info.token or self._order_id(info.payment_id))
-        voided = payment_state(order.status) is PaymentState.FAILED
-        return gateway_response(
-            info,
-            kind=TransactionKind.VOID,
-            success=voided,
-            reference=order.order_id,
-            error=None if voided else "The MultiSafepay order could not be cancelled.",
+        order = self._client().cancel_order(self._reference(info))
+        return _reached(
+            info, order, PaymentState.FAILED, TransactionKind.VOID, "could not be cancelled"
         )
 
     # --- notifications --------------------------------------------------------------------
@@ -271,8 +251,19 @@ class MultiSafepayLicenseGatewayPlugin(LicenseGatewayPlugin):
     def validate_plugin_configuration(
         cls, plugin_configuration: PluginConfiguration, **kwargs: Any
     ) -> None:
-        values = {item["name"]: item["value"] for item in plugin_configuration.configuration}
-        if plugin_configuration.active and not values.get("api_key"):
-            raise ValidationError(
-                {"api_key": ValidationError("This field is required.", code="required")}
-            )
+        if plugin_configuration.active:
+            require_values(config_values(plugin_configuration.configuration), ("api_key",))
+
+
+def _reached(
+    info: PaymentData, order: Order, state: PaymentState, kind: str, otherwise: str
+) -> GatewayResponse:
+    """A ``kind`` transaction that succeeded if the order is now in ``state``."""
+    reached = payment_state(order.status) is state
+    return gateway_response(
+        info,
+        kind=kind,
+        success=reached,
+        reference=order.order_id,
+        error=None if reached else f"The MultiSafepay order {otherwise}.",
+    )

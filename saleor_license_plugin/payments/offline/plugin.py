@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from saleor.payment import TransactionKind
-from saleor.payment.interface import GatewayConfig, GatewayResponse, PaymentData, PaymentMethodInfo
+from saleor.payment.interface import GatewayResponse, PaymentData, PaymentMethodInfo
 from saleor.plugins.base_plugin import ConfigurationTypeField
 
 from saleor_license_plugin.payments.errors import PaymentError
@@ -25,7 +25,12 @@ from saleor_license_plugin.payments.offline.reference import (
     payment_instructions,
     validate_template,
 )
-from saleor_license_plugin.payments.saleor_gateway import LicenseGatewayPlugin, gateway_response
+from saleor_license_plugin.payments.saleor_gateway import (
+    LicenseGatewayPlugin,
+    config_values,
+    gateway_response,
+    supported_currencies_field,
+)
 
 if TYPE_CHECKING:
     from saleor.plugins.models import PluginConfiguration
@@ -41,8 +46,6 @@ class OfflineLicenseGatewayPlugin(LicenseGatewayPlugin):
         "Bank transfer, purchase order or proforma invoice: records the customer's reference, "
         "shows payment instructions, leaves the order unpaid until staff capture the payment."
     )
-    CONFIGURATION_PER_CHANNEL = True
-    DEFAULT_ACTIVE = False
     DEFAULT_CONFIGURATION = [
         {"name": "payment_kind", "value": "bank transfer"},
         {"name": "reference_label", "value": "Purchase order number"},
@@ -87,22 +90,13 @@ class OfflineLicenseGatewayPlugin(LicenseGatewayPlugin):
             "{order}, {kind}.",
             "label": "Payment instructions",
         },
-        "supported_currencies": {
-            "type": ConfigurationTypeField.STRING,
-            "help_text": "Currency codes this gateway accepts, separated by commas.",
-            "label": "Supported currencies",
-        },
+        "supported_currencies": supported_currencies_field(),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        values = {item["name"]: item["value"] for item in self.configuration}
-        self.config = GatewayConfig(
-            gateway_name=PLUGIN_NAME,
-            auto_capture=False,
-            supported_currencies=values.get("supported_currencies") or "",
-            connection_params={},
-        )
+        values = self.values
+        self.config = self._gateway_config(auto_capture=False)
         self.kind = values.get("payment_kind") or "bank transfer"
         self.policy = ReferencePolicy(
             required=bool(values.get("reference_required")),
@@ -192,7 +186,7 @@ class OfflineLicenseGatewayPlugin(LicenseGatewayPlugin):
     def validate_plugin_configuration(
         cls, plugin_configuration: PluginConfiguration, **kwargs: Any
     ) -> None:
-        values = {item["name"]: item["value"] for item in plugin_configuration.configuration}
+        values = config_values(plugin_configuration.configuration)
         try:
             validate_template(values.get("instructions") or DEFAULT_INSTRUCTIONS)
         except PaymentError as exc:

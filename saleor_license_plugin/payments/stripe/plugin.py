@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from saleor.payment import TransactionKind
 from saleor.payment.interface import (
     CustomerSource,
-    GatewayConfig,
     GatewayResponse,
     PaymentData,
     PaymentMethodInfo,
@@ -26,10 +25,14 @@ from saleor_license_plugin.payments.errors import PaymentError, PaymentErrorCode
 from saleor_license_plugin.payments.money import from_minor
 from saleor_license_plugin.payments.saleor_gateway import (
     LicenseGatewayPlugin,
+    config_values,
     gateway_operation,
     gateway_response,
     processed_transaction,
+    request_timeout_field,
+    require_values,
     seconds,
+    supported_currencies_field,
 )
 from saleor_license_plugin.payments.stripe import stripe_api, webhooks
 from saleor_license_plugin.payments.stripe.stripe_api import Intent, IntentState, StripeConfig
@@ -54,8 +57,6 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
         "Card payments through Stripe PaymentIntents with 3-D Secure, manual or automatic "
         "capture, partial refunds and saved cards."
     )
-    CONFIGURATION_PER_CHANNEL = True
-    DEFAULT_ACTIVE = False
     DEFAULT_CONFIGURATION = [
         {"name": "public_api_key", "value": None},
         {"name": "secret_api_key", "value": None},
@@ -89,35 +90,23 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
             "help_text": "Capture at once; off: authorize only and capture from the Dashboard.",
             "label": "Automatic payment capture",
         },
-        "supported_currencies": {
-            "type": ConfigurationTypeField.STRING,
-            "help_text": "Currency codes this gateway accepts, separated by commas (EUR, USD).",
-            "label": "Supported currencies",
-        },
-        "request_timeout": {
-            "type": ConfigurationTypeField.STRING,
-            "help_text": "Seconds to wait for Stripe's answer (connecting: at most 5).",
-            "label": "Request timeout",
-        },
+        "supported_currencies": supported_currencies_field(),
+        "request_timeout": request_timeout_field("Stripe"),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        values = {item["name"]: item["value"] for item in self.configuration}
-        self.config = GatewayConfig(
-            gateway_name=PLUGIN_NAME,
-            auto_capture=bool(values.get("automatic_payment_capture")),
-            supported_currencies=values.get("supported_currencies") or "",
-            connection_params={},
-            store_customer=True,
-        )
+        values = self.values
+        auto_capture = bool(values.get("automatic_payment_capture"))
+        self.config = self._gateway_config(auto_capture=auto_capture, store_customer=True)
+        connect_timeout, read_timeout = self._timeouts()
         self.stripe = StripeConfig(
             secret_api_key=values.get("secret_api_key") or "",
             public_api_key=values.get("public_api_key") or "",
             webhook_secret=values.get("webhook_secret_key") or "",
-            auto_capture=bool(values.get("automatic_payment_capture")),
-            read_timeout=seconds(values.get("request_timeout"), 30.0),
-            connect_timeout=min(5.0, seconds(values.get("request_timeout"), 30.0)),
+            auto_capture=auto_capture,
+            read_timeout=read_timeout,
+            connect_timeout=connect_timeout,
             gateway_id=PLUGIN_ID,
         )
 
@@ -270,21 +259,10 @@ class StripeLicenseGatewayPlugin(LicenseGatewayPlugin):
     def validate_plugin_configuration(
         cls, plugin_configuration: PluginConfiguration, **kwargs: Any
     ) -> None:
-        values = {item["name"]: item["value"] for item in plugin_configuration.configuration}
+        values = config_values(plugin_configuration.configuration)
         if not plugin_configuration.active:
             return
-        missing = [
-            name
-            for name in ("public_api_key", "secret_api_key", "webhook_secret_key")
-            if not values.get(name)
-        ]
-        if missing:
-            raise ValidationError(
-                {
-                    name: ValidationError("This field is required.", code="required")
-                    for name in missing
-                }
-            )
+        require_values(values, ("public_api_key", "secret_api_key", "webhook_secret_key"))
         if seconds(values.get("request_timeout"), -1.0) <= 0:
             raise ValidationError(
                 {"request_timeout": ValidationError("Give a number of seconds.", code="invalid")}
