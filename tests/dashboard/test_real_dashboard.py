@@ -41,7 +41,6 @@ PLUGIN_ID = "saleor_license_plugin"
 PLUGIN_BASE = f"/plugins/global/{PLUGIN_ID}/"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or ""
 BUILD_PLACEHOLDER = "http://saleor-api.invalid/graphql/"  # scripts/saleor-dashboard.sh
-STAFF_EMAIL = "support@shop.example"
 APP_TOKEN_TTL = 40  # seconds; the Dashboard refreshes an app token 30 s before it expires
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-component-update"]
 
@@ -103,8 +102,7 @@ def post_json(url: str, body: dict[str, Any], token: str | None = None) -> dict[
 @dataclass
 class Shop:
     url: str  # http://127.0.0.1:<port>
-    ids: dict[str, str]
-    password: str
+    ids: dict[str, str]  # saleor_site.py's: staff, customer, variant, order
     log: Path
 
     @property
@@ -153,7 +151,6 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         f'CREATE DATABASE "{db}" TEMPLATE "{SALEOR["SALEOR_DB_TEMPLATE"]}"',
     )
     port = free_port()
-    password = secrets.token_urlsafe(16)
     env = {
         key: value
         for key, value in os.environ.items()
@@ -174,8 +171,6 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         SEND_USAGE_TELEMETRY="False",  # no calls out of the machine
         # app tokens expire within the test, so the Dashboard's tokenRefresh is exercised
         JWT_TTL_APP_ACCESS=f"{APP_TOKEN_TTL} seconds",
-        STAFF_EMAIL=STAFF_EMAIL,
-        STAFF_PASSWORD=password,
     )
     setup = subprocess.run(
         [python, str(REPO / "tests" / "dashboard" / "saleor_site.py")],
@@ -209,7 +204,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
             time.sleep(0.5)
         else:
             raise AssertionError("Saleor did not answer:\n" + log.read_text()[-4000:])
-        yield Shop(url, ids, password, log)
+        yield Shop(url, ids, log)
     finally:
         server.terminate()
         try:
@@ -272,7 +267,7 @@ def staff_token(shop: Shop) -> str:
         {
             "query": "mutation($e: String!, $p: String!) { tokenCreate(email: $e, password: $p)"
             " { token errors { code } } }",
-            "variables": {"e": STAFF_EMAIL, "p": shop.password},
+            "variables": {"e": shop.ids["staff_email"], "p": shop.ids["staff_password"]},
         },
     )
     token: str = data["tokenCreate"]["token"]
@@ -344,8 +339,8 @@ def test_the_app_in_the_real_dashboard(shop: Shop, dashboard: str, tmp_path: Pat
         try:
             # -- sign in -------------------------------------------------------------------
             page.goto(dashboard)
-            page.locator('input[name="email"]').fill(STAFF_EMAIL)
-            page.locator('input[name="password"]').fill(shop.password)
+            page.locator('input[name="email"]').fill(shop.ids["staff_email"])
+            page.locator('input[name="password"]').fill(shop.ids["staff_password"])
             page.get_by_test_id("submit").click()
             page.get_by_test_id("menu-item-label-home").or_(
                 page.locator('[data-test-id="app-header"]')
@@ -392,7 +387,7 @@ def test_the_app_in_the_real_dashboard(shop: Shop, dashboard: str, tmp_path: Pat
             assert app.locator('#history tr[data-action="suspended"]').count() == 1
             assert app.locator('#history tr[data-action="reinstated"]').count() == 1
             # the actor is the staff user behind the Dashboard's app token
-            assert shop.ids["staff"] in text or STAFF_EMAIL in text, text
+            assert shop.ids["staff"] in text or shop.ids["staff_email"] in text, text
             shoot(page, shots / "dashboard-real-license.png")
 
             # -- the customer page's widget lists the customer's licenses (all three) -------
