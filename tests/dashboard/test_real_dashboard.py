@@ -449,6 +449,11 @@ def test_the_app_in_the_real_dashboard(shop: Shop, dashboard: str, tmp_path: Pat
             assert content_frame.evaluate("window.__notReloaded") is True
             assert sent[-1] != first and claims(sent[-1])["exp"] > expiry
             assert claims(sent[-1])["app"] == claims(first)["app"]
+
+            # -- the license's order link leaves the app for Saleor's order page (redirect) ---
+            app.locator(f'#orders a[data-order="{shop.ids["order_pk"]}"]').click()
+            page.wait_for_url(f"**/orders/{shop.ids['order']}*")
+            page.get_by_text("Order #").first.wait_for()
         except Exception:
             page.screenshot(path=str(shots / "dashboard-real-failure.png"), full_page=True)
             print("\n".join(console[-60:]))
