@@ -2,6 +2,7 @@
 
 from saleor_license_plugin.fulfillment.tasks import (
     auto_renew_task,
+    bill_subscriptions_task,
     expire_due_task,
     fulfill_order,
     invoice_order_task,
@@ -12,6 +13,7 @@ from saleor_license_plugin.fulfillment.tasks import (
 
 __all__ = [
     "auto_renew_task",
+    "bill_subscriptions_task",
     "expire_due_task",
     "fulfill_order",
     "invoice_order_task",

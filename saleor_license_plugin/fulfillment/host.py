@@ -47,6 +47,11 @@ class TaskHost(Protocol):
         ``autorenew.ChargeResult``)."""
         ...
 
+    def charge_bill(self, request: Any) -> Any:
+        """Place and charge one subscription bill off-session, as ``charge_renewal`` does
+        (``subscription_billing.BillRequest`` -> ``autorenew.ChargeResult``)."""
+        ...
+
     # Invoices (``invoicing.py``):
     def license_settings(self) -> LicenseSettings:
         """The settings the plugin's hooks see (inside Saleor: the Dashboard's over Django's)."""
@@ -87,6 +92,11 @@ class PlainHost:
         logger.warning("Order %s: %s", order_id, text)
 
     def charge_renewal(self, request: Any) -> Any:
+        from saleor_license_plugin.fulfillment.autorenew import ChargeResult
+
+        return ChargeResult("declined", message="this host takes no payments")
+
+    def charge_bill(self, request: Any) -> Any:
         from saleor_license_plugin.fulfillment.autorenew import ChargeResult
 
         return ChargeResult("declined", message="this host takes no payments")

@@ -18,14 +18,27 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from saleor_license_plugin.licensing import access, holds, lifecycle, partners, subscriptions
+from saleor_license_plugin.licensing import (
+    access,
+    holds,
+    lifecycle,
+    partners,
+    subscription_billing,
+    subscriptions,
+)
 from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, PlanTerms, parse_terms
 from saleor_license_plugin.licensing.checkout_lines import LineIntent
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.lifecycle import Action, OrderLineRef, Owner
 from saleor_license_plugin.licensing.ports import Principal
 from saleor_license_plugin.licensing.pricing import LineAction
-from saleor_license_plugin.models import Deployment, License, LicenseEvent, LicenseStatus
+from saleor_license_plugin.models import (
+    Deployment,
+    License,
+    LicenseEvent,
+    LicenseKind,
+    LicenseStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +183,19 @@ def _apply_line(
         return
     if not order.paid:
         return  # changes to existing licenses, and subscriptions, wait for the money
+    if action is LineAction.SUBSCRIPTION_BILL:
+        # A subscription's bill paid through a Saleor order (off-session, or the customer
+        # paying an unpaid bill): recorded once, reactivating a past-due subscription.
+        subscription_billing.settle(
+            int((intent.details or {}).get("bill") or 0),
+            order_id=order.order_id,
+            order_line=ref,
+            actor=actor,
+            now=now,
+        )
+        if intent.license_id is not None:
+            result.licenses.append(intent.license_id)
+        return
     if action is LineAction.SUBSCRIBE:
         if not isinstance(terms, PlanTerms):
             raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not a plan.")
@@ -184,6 +210,11 @@ def _apply_line(
             now=now,
         )
         result.licenses.append(subscription.license_id)
+        if order.payment_gateway:
+            # The card saved at this purchase pays the subscription's bills (off-session).
+            License.objects.filter(pk=subscription.license_id, auto_renew_gateway="").update(
+                auto_renew_gateway=order.payment_gateway, auto_renew_channel=order.channel
+            )
         return
     license_id = int(intent.license_id or 0)
     if action is LineAction.NEW:  # names a trial: it becomes this paid license
@@ -319,9 +350,16 @@ def expire_due(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
         key = f"grace:{license_id}:suspend"
         if _withdraw(lifecycle.suspend_license, license_id, key, "payment overdue", "system"):
             counts["suspended"] += 1
-    lapsed = License.objects.filter(
-        Q(status=LicenseStatus.ACTIVE) & Q(term_expires_at__lte=now)
-    ).values_list("pk", flat=True)[:batch]
+    # A live subscription's entitlement follows its periods (subscription billing rolls the
+    # term over at each period's end, suspends and cancels it): not expired here.
+    live_subscription = Q(kind=LicenseKind.SUBSCRIPTION) & Q(
+        subscription__status__in=subscription_billing.LIVE
+    )
+    lapsed = (
+        License.objects.filter(Q(status=LicenseStatus.ACTIVE) & Q(term_expires_at__lte=now))
+        .exclude(live_subscription)
+        .values_list("pk", flat=True)[:batch]
+    )
     for license_id in list(lapsed):
         try:
             lifecycle.expire_license(license_id, now=now)

@@ -56,6 +56,7 @@ ACTION_LABELS = {
     LineAction.RENEW_LICENSE: "Term renewal",
     LineAction.RENEW_MAINTENANCE: "Maintenance renewal",
     LineAction.EXPANSION: "Expansion",
+    LineAction.SUBSCRIPTION_BILL: "Subscription period",
 }
 
 

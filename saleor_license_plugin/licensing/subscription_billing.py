@@ -1,0 +1,531 @@
+"""Subscription billing: every period of a subscription is billed exactly once.
+
+At the end of a subscription's period (``close_periods``) the period rolls over and its bill
+row is created, unique per (subscription, period start):
+
+- **pre-paid**, auto-renew on: a bill ``in_advance`` for the coming period at the plan price,
+  due at once;
+- **post-paid**: a bill ``in_arrears`` for the period just ended, ``accruing`` while late usage
+  reports for that period are still accepted (``USAGE_LATE_DAYS``); then ``finalize_arrears``
+  fixes it at the per-user price times the period's peak and closes the period: a usage report
+  for it is refused from then on;
+- a **trialing** subscription (postponed billing: the free first period) becomes active and is
+  billed as above from its second period on (its free period's usage is never billed);
+- auto-renew off (the customer or partner cancelled): the subscription ends at its period end
+  (a post-paid one is still billed for its last period).
+
+Rolling over moves the subscription's entitlement with it: the license's term becomes the new
+period's end (one ``period_started`` event). The period keeps running while a bill is unpaid:
+the subscription is **past due**, ``SUBSCRIPTION_GRACE_DAYS`` after the bill was issued it is
+**suspended** (its license too, so verification and entitlements say so), and
+``SUBSCRIPTION_CANCEL_DAYS`` later **cancelled** (license revoked, unpaid bills written off).
+A payment that arrives later (``settle``) reactivates a past-due or suspended subscription.
+
+Periods are calendar months (or years) counted from the subscription's start in UTC, clamped
+to the month's last day and never drifting (Jan 31, Feb 28, Mar 31, Apr 30, ...).
+
+Charging the bills is the fulfillment layer's (``fulfillment.subscription_billing``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max, Min, OuterRef, Q, Subquery
+from django.db.models.functions import TruncDate
+
+from saleor_license_plugin.conf import LicenseSettings, get_settings
+from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing.catalog import PaymentMode, PlanPeriod, PlanTerms
+from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
+from saleor_license_plugin.licensing.ports import Catalog
+from saleor_license_plugin.licensing.pricing import quantize
+from saleor_license_plugin.licensing.subscriptions import add_months
+from saleor_license_plugin.models import (
+    OPEN_BILL_STATUSES,
+    BillKind,
+    BillStatus,
+    License,
+    LicenseEvent,
+    LicenseStatus,
+    Subscription,
+    SubscriptionBill,
+    SubscriptionStatus,
+    UsageDay,
+)
+
+logger = logging.getLogger(__name__)
+ACTOR = "system:subscription-billing"
+LIVE = (SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+# License events of billing (append-only history, like every change).
+PERIOD_STARTED = "period_started"
+BILL_PAID = "bill_paid"
+PAGE_SIZE = 500
+
+
+# --- periods -----------------------------------------------------------------------------------
+
+
+def months_per_period(period: PlanPeriod | str) -> int:
+    return 1 if PlanPeriod(period) is PlanPeriod.MONTHLY else 12
+
+
+def next_period_end(anchor: datetime, period: PlanPeriod | str, after: datetime) -> datetime:
+    """The first period boundary after ``after``, counting whole periods from ``anchor`` (the
+    subscription's start) in UTC: a start on Jan 31 ends periods on Feb 28/29, Mar 31, Apr 30,
+    never drifting to the 28th."""
+    anchor, after = anchor.astimezone(UTC), after.astimezone(UTC)
+    step = months_per_period(period)
+    elapsed = (after.year - anchor.year) * 12 + (after.month - anchor.month)
+    count = max(step, (elapsed // step) * step)
+    while count > step and add_months(anchor, count - step) > after:
+        count -= step
+    while add_months(anchor, count) <= after:
+        count += step
+    return add_months(anchor, count)
+
+
+def arrears_amount(terms: PlanTerms, users: int, currency: str) -> Decimal:
+    return quantize((terms.per_user_price or Decimal("0")) * users, currency)
+
+
+# --- closing periods ---------------------------------------------------------------------------
+
+
+@dataclass
+class CloseReport:
+    rolled: int = 0  # periods rolled over
+    bills: int = 0  # bill rows created
+    converted: int = 0  # trials that became paid subscriptions
+    cancelled: int = 0  # ended at the period's end (auto-renew off)
+    unpriced: int = 0  # pre-paid plans the catalog no longer prices: left for the next run
+    pages: int = 0
+
+
+def _plan(catalog: Catalog | None, subscription: Subscription) -> tuple[PlanTerms, Decimal] | None:
+    """The plan's terms and pre-paid price in the subscription's currency, or None."""
+    item = catalog.get(subscription.plan_variant) if catalog is not None else None
+    if item is None or not isinstance(item.terms, PlanTerms):
+        return None
+    if item.price.currency != subscription.license.currency:
+        return None
+    return item.terms, item.price.amount
+
+
+def close_periods(
+    catalog: Catalog | None, *, now: datetime, page_size: int = PAGE_SIZE
+) -> CloseReport:
+    """Roll over every live subscription whose period has ended and create its bill, a page at
+    a time. Each page is one transaction over rows locked ``FOR UPDATE SKIP LOCKED``: a
+    concurrent run takes other rows, and a row it committed no longer matches (its period
+    moved), so every period closes once; the unique bill row is the last word."""
+    report = CloseReport()
+    cursor = 0
+    while True:
+        with transaction.atomic():
+            page = list(
+                Subscription.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("license__deployment")
+                .filter(status__in=LIVE, current_period_end__lte=now, pk__gt=cursor)
+                .order_by("pk")[:page_size]
+            )
+            if not page:
+                break
+            report.pages += 1
+            cursor = page[-1].pk
+            _close_page(page, catalog, now, report)
+    if report.unpriced:
+        logger.error(
+            "Subscription billing: %d pre-paid subscription(s) not billed: their plan is not in "
+            "the catalog in their currency",
+            report.unpriced,
+        )
+    return report
+
+
+def _close_page(
+    page: list[Subscription], catalog: Catalog | None, now: datetime, report: CloseReport
+) -> None:
+    bills: list[SubscriptionBill] = []
+    rolled: list[Subscription] = []
+    ended: list[Subscription] = []
+    for subscription in page:
+        prepaid = subscription.mode == PaymentMode.PREPAID
+        trialing = subscription.status == SubscriptionStatus.TRIALING
+        start, end = subscription.current_period_start, subscription.current_period_end
+        currency = subscription.license.currency
+        if not subscription.auto_renew:
+            if not prepaid and not trialing:  # the last period is still owed, in arrears
+                bills.append(_bill(subscription, start, end, BillKind.IN_ARREARS, currency, now))
+            subscription.status = SubscriptionStatus.CANCELLED
+            ended.append(subscription)
+            continue
+        new_end = next_period_end(subscription.created_at, subscription.period, end)
+        if prepaid:
+            plan = _plan(catalog, subscription)
+            if plan is None:
+                report.unpriced += 1
+                continue
+            bill = _bill(subscription, end, new_end, BillKind.IN_ADVANCE, currency, now)
+            _issue(bill, plan[1], now)
+            bills.append(bill)
+        elif not trialing:
+            bills.append(_bill(subscription, start, end, BillKind.IN_ARREARS, currency, now))
+        if trialing:
+            subscription.status = SubscriptionStatus.ACTIVE
+            report.converted += 1
+        subscription.current_period_start = end
+        subscription.current_period_end = new_end
+        rolled.append(subscription)
+    SubscriptionBill.objects.bulk_create(bills, ignore_conflicts=True)
+    Subscription.objects.bulk_update(
+        rolled + ended, ["status", "current_period_start", "current_period_end"]
+    )
+    _extend_licenses(rolled, now)
+    for subscription in ended:
+        _end_license(subscription, "the subscription ended at its period's end", now)
+    report.bills += len(bills)
+    report.rolled += len(rolled)
+    report.cancelled += len(ended)
+
+
+def _bill(
+    subscription: Subscription,
+    start: datetime,
+    end: datetime,
+    kind: str,
+    currency: str,
+    now: datetime,
+) -> SubscriptionBill:
+    return SubscriptionBill(
+        subscription=subscription,
+        period_start=start,
+        period_end=end,
+        kind=kind,
+        currency=currency,
+        status=BillStatus.ACCRUING,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _issue(bill: SubscriptionBill, amount: Decimal, now: datetime) -> None:
+    """The amount is final: due now, or paid already when there is nothing to pay."""
+    bill.amount = quantize(amount, bill.currency)
+    bill.issued_at = now
+    bill.next_attempt_at = now
+    bill.updated_at = now
+    if bill.amount > 0:
+        bill.status = BillStatus.DUE
+    else:
+        bill.status = BillStatus.PAID
+        bill.paid_at = now
+        bill.last_outcome = "nothing to pay"
+
+
+def _extend_licenses(rolled: list[Subscription], now: datetime) -> None:
+    """Each subscription's entitlement follows its period: the term is the new period's end
+    (a license that lapsed waiting for this run is active again), one event each."""
+    licenses, events = [], []
+    for subscription in rolled:
+        license = subscription.license
+        before = license.snapshot()
+        license.term_expires_at = subscription.current_period_end
+        if license.status == LicenseStatus.EXPIRED:
+            license.status = LicenseStatus.ACTIVE
+        license.revision += 1
+        licenses.append(license)
+        events.append(
+            LicenseEvent(
+                license=license,
+                action=PERIOD_STARTED,
+                actor=ACTOR,
+                before=before,
+                after=license.snapshot(),
+                note=f"period until {subscription.current_period_end:%Y-%m-%d}",
+                created_at=now,
+            )
+        )
+    License.objects.bulk_update(licenses, ["term_expires_at", "status", "revision"])
+    LicenseEvent.objects.bulk_create(events)
+
+
+def _end_license(subscription: Subscription, reason: str, now: datetime) -> None:
+    try:
+        lifecycle.revoke_license(
+            subscription.license_id,
+            reason=reason,
+            idempotency_key=f"subscription:{subscription.pk}:cancel",
+            actor=ACTOR,
+            now=now,
+        )
+    except LicenseError as exc:
+        if exc.code is not LicenseErrorCode.LICENSE_REVOKED:
+            raise
+
+
+# --- post-paid: closing the period at its peak ---------------------------------------------------
+
+
+@dataclass
+class FinalizeReport:
+    issued: int = 0
+    free: int = 0  # no users, nothing to pay
+    unpriced: int = 0
+    pages: int = 0
+
+
+def _peak_of_bill() -> Subquery:
+    """The most users on any day (UTC) of the bill's period, as ``subscriptions.peak``."""
+    days = (
+        UsageDay.objects.filter(
+            subscription=OuterRef("subscription_id"),
+            day__gte=OuterRef("first_day"),
+            day__lt=OuterRef("end_day"),
+        )
+        .order_by()
+        .values("subscription")
+        .annotate(peak=Max("peak_users"))
+        .values("peak")
+    )
+    return Subquery(days)
+
+
+def finalize_arrears(
+    catalog: Catalog | None,
+    *,
+    now: datetime,
+    conf: LicenseSettings | None = None,
+    page_size: int = PAGE_SIZE,
+) -> FinalizeReport:
+    """Post-paid bills whose late-report window has passed: the amount is the per-user price
+    times the period's peak, and the period is closed (``report_usage`` refuses it now). The
+    bill row is locked while the peak is read, and a usage report for the period locks it
+    too, so no accepted report is left out of the bill."""
+    conf = conf or get_settings()
+    closes_before = now - timedelta(days=conf.usage_late_days)
+    report = FinalizeReport()
+    cursor = 0
+    while True:
+        with transaction.atomic():
+            page = list(
+                SubscriptionBill.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("subscription")
+                .filter(status=BillStatus.ACCRUING, period_end__lte=closes_before, pk__gt=cursor)
+                .annotate(
+                    first_day=TruncDate("period_start", tzinfo=UTC),
+                    end_day=TruncDate("period_end", tzinfo=UTC),
+                )
+                .annotate(peak=_peak_of_bill())
+                .order_by("pk")[:page_size]
+            )
+            if not page:
+                break
+            report.pages += 1
+            cursor = page[-1].pk
+            ready = []
+            for bill in page:
+                item = catalog.get(bill.subscription.plan_variant) if catalog else None
+                if item is None or not isinstance(item.terms, PlanTerms):
+                    report.unpriced += 1
+                    continue
+                bill.users = int(bill.peak or 0)
+                _issue(bill, arrears_amount(item.terms, bill.users, bill.currency), now)
+                report.free += bill.status == BillStatus.PAID
+                ready.append(bill)
+            SubscriptionBill.objects.bulk_update(
+                ready,
+                [
+                    "users",
+                    "amount",
+                    "status",
+                    "issued_at",
+                    "next_attempt_at",
+                    "paid_at",
+                    "last_outcome",
+                    "updated_at",
+                ],
+            )
+            report.issued += len(ready)
+    if report.unpriced:
+        logger.error(
+            "Subscription billing: %d post-paid bill(s) not issued: their plan is not in the "
+            "catalog",
+            report.unpriced,
+        )
+    return report
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+
+def settle(
+    bill_id: int,
+    *,
+    order_id: str,
+    now: datetime,
+    order_line: lifecycle.OrderLineRef | None = None,
+    actor: str = ACTOR,
+) -> bool:
+    """A bill was paid (off-session charge, a paid Saleor order, or staff recording a bank
+    transfer): mark it paid, once, and reactivate a past-due or suspended subscription that
+    owes nothing else. True if this call recorded the payment."""
+    with transaction.atomic():
+        bill = (
+            SubscriptionBill.objects.select_for_update()
+            .select_related("subscription__license")
+            .filter(pk=bill_id)
+            .first()
+        )
+        if bill is None:
+            raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such bill.", "bill")
+        if bill.status == BillStatus.PAID:
+            return False
+        if bill.status == BillStatus.ACCRUING:
+            raise LicenseError(
+                LicenseErrorCode.INVALID_TRANSITION, "This bill is not final yet.", "bill"
+            )
+        bill.status = BillStatus.PAID
+        bill.paid_at = now
+        bill.order_id = order_id[:128]
+        bill.updated_at = now
+        bill.save(update_fields=["status", "paid_at", "order_id", "updated_at"])
+        subscription = Subscription.objects.select_for_update().get(pk=bill.subscription_id)
+        license = bill.subscription.license
+        lifecycle.record_event(
+            license,
+            BILL_PAID,
+            actor=actor,
+            before=None,
+            note=f"bill {bill.pk} ({bill.amount} {bill.currency}) paid by {order_id}",
+            now=now,
+            order_line=order_line,
+            idempotency_key=f"subscription-bill:{bill.pk}:paid",
+        )
+        owes = (
+            SubscriptionBill.objects.filter(
+                subscription=subscription, status__in=OPEN_BILL_STATUSES
+            )
+            .exclude(pk=bill.pk)
+            .exists()
+        )
+        if not owes and subscription.status in (
+            SubscriptionStatus.PAST_DUE,
+            SubscriptionStatus.SUSPENDED,
+        ):
+            _reactivate(subscription, bill, now)
+        return True
+
+
+def _reactivate(subscription: Subscription, bill: SubscriptionBill, now: datetime) -> None:
+    was_suspended = subscription.status == SubscriptionStatus.SUSPENDED
+    subscription.status = SubscriptionStatus.ACTIVE
+    subscription.save(update_fields=["status"])
+    if was_suspended:
+        lifecycle.reinstate_license(
+            subscription.license_id,
+            reason=f"bill {bill.pk} paid",
+            idempotency_key=f"subscription-bill:{bill.pk}:reinstate",
+            actor=ACTOR,
+            now=now,
+        )
+
+
+def mark_past_due(subscription_ids: list[int]) -> int:
+    """Subscriptions with a bill that could not be collected: past due (the grace runs)."""
+    return Subscription.objects.filter(
+        pk__in=subscription_ids,
+        status__in=(SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING),
+    ).update(status=SubscriptionStatus.PAST_DUE)
+
+
+# --- grace -------------------------------------------------------------------------------------
+
+
+@dataclass
+class GraceReport:
+    suspended: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+
+
+def apply_grace(*, now: datetime, conf: LicenseSettings | None = None) -> GraceReport:
+    """Past due longer than ``SUBSCRIPTION_GRACE_DAYS`` (from the oldest unpaid bill's issue)
+    → suspended, license suspended; ``SUBSCRIPTION_CANCEL_DAYS`` later → cancelled, license
+    revoked, unpaid bills written off. Each change is keyed on the bill, so it happens once."""
+    conf = conf or get_settings()
+    grace = timedelta(days=conf.subscription_grace_days)
+    cancel = grace + timedelta(days=conf.subscription_cancel_days)
+    oldest = (
+        SubscriptionBill.objects.filter(
+            subscription=OuterRef("pk"), status__in=OPEN_BILL_STATUSES, issued_at__isnull=False
+        )
+        .order_by()
+        .values("subscription")
+        .annotate(first=Min("issued_at"))
+        .values("first")
+    )
+    late = (
+        Subscription.objects.filter(
+            status__in=(SubscriptionStatus.PAST_DUE, SubscriptionStatus.SUSPENDED)
+        )
+        .annotate(owed_since=Subquery(oldest))
+        .filter(
+            Q(status=SubscriptionStatus.PAST_DUE, owed_since__lte=now - grace)
+            | Q(status=SubscriptionStatus.SUSPENDED, owed_since__lte=now - cancel)
+        )
+        .values_list("pk", flat=True)
+    )
+    report = GraceReport()
+    for subscription_id in list(late):
+        with transaction.atomic():
+            subscription = (
+                Subscription.objects.select_for_update()
+                .annotate(owed_since=Subquery(oldest))
+                .get(pk=subscription_id)
+            )
+            owed_since = subscription.owed_since
+            if owed_since is None:
+                continue  # paid in the meantime
+            if owed_since <= now - cancel:
+                _cancel_unpaid(subscription, now)
+                report.cancelled.append(subscription.pk)
+            elif subscription.status == SubscriptionStatus.PAST_DUE and owed_since <= now - grace:
+                _suspend_unpaid(subscription, owed_since, now)
+                report.suspended.append(subscription.pk)
+    if report.suspended or report.cancelled:
+        logger.info(
+            "Subscription billing: %d suspended, %d cancelled for non-payment",
+            len(report.suspended),
+            len(report.cancelled),
+        )
+    return report
+
+
+def _suspend_unpaid(subscription: Subscription, owed_since: datetime, now: datetime) -> None:
+    subscription.status = SubscriptionStatus.SUSPENDED
+    subscription.save(update_fields=["status"])
+    try:
+        lifecycle.suspend_license(
+            subscription.license_id,
+            reason=f"subscription unpaid since {owed_since:%Y-%m-%d}",
+            idempotency_key=f"subscription:{subscription.pk}:suspend:{owed_since.isoformat()}",
+            actor=ACTOR,
+            now=now,
+        )
+    except LicenseError as exc:  # already suspended or revoked by staff: the state stands
+        if exc.code not in (LicenseErrorCode.INVALID_TRANSITION, LicenseErrorCode.LICENSE_REVOKED):
+            raise
+
+
+def _cancel_unpaid(subscription: Subscription, now: datetime) -> None:
+    subscription.status = SubscriptionStatus.CANCELLED
+    subscription.save(update_fields=["status"])
+    SubscriptionBill.objects.filter(
+        subscription=subscription, status__in=OPEN_BILL_STATUSES
+    ).update(status=BillStatus.WRITTEN_OFF, updated_at=now)
+    _end_license(subscription, "cancelled for non-payment", now)
