@@ -151,7 +151,9 @@ def test_an_unpaid_bill_paid_through_a_saleor_order_settles_once(now):
     bill.refresh_from_db()
     assert (bill.status, bill.order_id) == (BillStatus.PAID, "pay-1")
     assert Subscription.objects.get().status == SubscriptionStatus.ACTIVE
-    paid_events = LicenseEvent.objects.filter(license_id=subscription.license_id, action="bill_paid")
+    paid_events = LicenseEvent.objects.filter(
+        license_id=subscription.license_id, action="bill_paid"
+    )
     assert [event.order_line_id for event in paid_events] == ["pl-1"]  # reconcile sees it
 
 

@@ -99,9 +99,7 @@ def test_a_prepaid_period_closes_once_billing_the_next_period_in_advance(now):
 
 
 @pytest.mark.django_db
-def test_the_postpaid_bill_is_the_periods_peak_with_late_and_out_of_order_reports(
-    now, settings
-):
+def test_the_postpaid_bill_is_the_periods_peak_with_late_and_out_of_order_reports(now, settings):
     settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "USAGE_LATE_DAYS": 2}
     subscription = subscribe("post", now)
     end = subscription.current_period_end
@@ -176,9 +174,7 @@ def test_cancelled_by_the_customer_it_ends_at_the_period_end(now):
 
 
 @pytest.mark.django_db
-def test_unpaid_past_due_then_suspended_then_cancelled_and_late_payment_reactivates(
-    now, settings
-):
+def test_unpaid_past_due_then_suspended_then_cancelled_and_late_payment_reactivates(now, settings):
     settings.SALEOR_LICENSE = {
         **settings.SALEOR_LICENSE,
         "SUBSCRIPTION_GRACE_DAYS": 5,
