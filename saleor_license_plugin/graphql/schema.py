@@ -33,6 +33,7 @@ from saleor_license_plugin.graphql.renewals import (
     resolve_license_reminder_preference,
 )
 from saleor_license_plugin.graphql.subscriptions import (
+    SubscriptionBillCheckoutCreate,
     SubscriptionCountableConnection,
     SubscriptionUsageReport,
     resolve_subscriptions,
@@ -85,6 +86,7 @@ class AllMutations(Mutation, PartnerMutations):
     license_reminders_set = LicenseRemindersSet.Field()
     license_auto_renew_set = LicenseAutoRenewSet.Field()
     subscription_usage_report = SubscriptionUsageReport.Field()
+    subscription_bill_checkout_create = SubscriptionBillCheckoutCreate.Field()
     billing_contact_create = BillingContactCreate.Field()
     billing_contact_update = BillingContactUpdate.Field()
     billing_contact_set_default = BillingContactSetDefault.Field()

@@ -366,6 +366,21 @@ class SaleorCheckoutHost:
             return self._add(new_checkout(user, self.channel), principal, lines, client_ip)
 
 
+    def create_bill_checkout(self, principal: Principal, bill_id: int, *, client_ip: str) -> str:
+        """A new checkout of the signed-in customer in the request's channel holding the
+        bill's line (the bill must be in the channel's currency)."""
+        from saleor.account.models import User
+
+        pk = decode_global_id(principal.user_id or "", "User")
+        user = User.objects.filter(pk=pk, is_active=True).first() if pk else None
+        if user is None or self.channel is None:
+            raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such customer.", "billId")
+        with transaction.atomic():
+            checkout = new_checkout(user, self.channel)
+            add_bill_line(checkout, bill_id, settings=self.settings)
+        return graphene.Node.to_global_id("Checkout", checkout.pk)
+
+
 def new_checkout(user: Any, channel: Any) -> Checkout:
     """An empty checkout of the customer's in ``channel``, billed to their default address."""
     address = user.default_billing_address

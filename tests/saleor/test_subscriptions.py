@@ -58,6 +58,8 @@ def test_a_taken_domain_is_refused_when_the_line_is_added(
 
 STRIPE = "saleor_license_plugin.payments.stripe"
 CARD_DECLINED_ON_CHARGE = "4000000000000341"  # localstripe: attaches, then every charge fails
+PAY_BILL = """mutation($id: ID!) { subscriptionBillCheckoutCreate(billId: $id) {
+  checkoutId errors { field code message } } }"""
 USAGE = """mutation($key: String!, $users: Int!) {
   subscriptionUsageReport(licenseKey: $key, users: $users) {
     peakUsers errors { field code message } } }"""
@@ -121,9 +123,7 @@ def _started_days_ago(subscription, days):
     Subscription.objects.filter(pk=subscription.pk).update(
         created_at=start, current_period_start=start, current_period_end=add_months(start, 1)
     )
-    License.objects.filter(pk=subscription.license_id).update(
-        term_expires_at=add_months(start, 1)
-    )
+    License.objects.filter(pk=subscription.license_id).update(term_expires_at=add_months(start, 1))
     return Subscription.objects.select_related("license").get(pk=subscription.pk)
 
 
@@ -152,9 +152,7 @@ def test_a_postpaid_subscription_with_a_free_month_is_billed_at_its_peak_on_the_
     plan = license_products["plan"]
     plan.metadata = {**plan.metadata, "license.free_first_period": "true"}
     plan.save(update_fields=["metadata"])
-    subscription = _subscribe(
-        plugin_api, user_api_client, plan, "POSTPAID", "pbx.postpaid.example"
-    )
+    subscription = _subscribe(plugin_api, user_api_client, plan, "POSTPAID", "pbx.postpaid.example")
     assert subscription.status == SubscriptionStatus.TRIALING
     _save_card(localstripe, customer_user, subscription, channel_USD)
     subscription = _started_days_ago(subscription, 40)  # the free month ended 9-12 days ago
@@ -193,7 +191,7 @@ def test_a_postpaid_subscription_with_a_free_month_is_billed_at_its_peak_on_the_
     assert timezone.now() < after  # (the tier moved the clock, not the database)
 
 
-def test_a_declined_bill_makes_the_subscription_past_due_then_suspended(
+def test_a_declined_bill_makes_it_past_due_then_suspended_until_the_customer_pays(
     stripe_gateway,
     license_plugin,
     license_products,
@@ -202,6 +200,7 @@ def test_a_declined_bill_makes_the_subscription_past_due_then_suspended(
     customer_user,
     channel_USD,
     localstripe,
+    django_capture_on_commit_callbacks,
 ):
     from datetime import timedelta
 
@@ -239,6 +238,26 @@ def test_a_declined_bill_makes_the_subscription_past_due_then_suspended(
     subscription.refresh_from_db()
     assert subscription.status == SubscriptionStatus.SUSPENDED
     assert verify(plugin_api, subscription.license.display_key())["status"] == "SUSPENDED"
+
+    # The customer pays the bill later (a checkout holding the bill, any gateway): the paid
+    # order's hook settles the bill and the subscription is active again.
+    from flows import pay_and_complete
+
+    pay = plugin_api.post(PAY_BILL, {"id": gid("SubscriptionBill", bill.pk)})
+    pay = pay["subscriptionBillCheckoutCreate"]
+    assert pay["errors"] == [], pay
+    with django_capture_on_commit_callbacks(execute=True):
+        result = pay_and_complete(user_api_client, pay["checkoutId"])
+    assert result["errors"] == [] and result["order"]["chargeStatus"] == "FULL", result
+    bill.refresh_from_db()
+    assert bill.status == BillStatus.PAID and bill.order_id
+    order = Order.objects.get(pk=bill.order_id)
+    assert order.total_gross_amount == bill.amount
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.ACTIVE
+    assert verify(plugin_api, subscription.license.display_key())["status"] == "ACTIVE"
+    again = plugin_api.post(PAY_BILL, {"id": gid("SubscriptionBill", bill.pk)})
+    assert [e["code"] for e in again["subscriptionBillCheckoutCreate"]["errors"]] == ["NOT_FOUND"]
 
 
 def test_a_prepaid_subscription_renews_on_its_own(
