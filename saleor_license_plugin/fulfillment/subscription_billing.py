@@ -80,7 +80,7 @@ def run_subscription_billing(
     report = BillingReport()
     report.close = billing.close_periods(catalog, now=now, page_size=page_size)
     report.finalize = billing.finalize_arrears(catalog, now=now, conf=conf, page_size=page_size)
-    _charge_due(host, now, page_size, report)
+    charge_due(host, now, page_size, report)
     report.grace = billing.apply_grace(now=now, conf=conf)
     logger.info(
         "Subscription billing: %d period(s) rolled, %d bill(s) created, %d issued at the peak, "
@@ -117,16 +117,18 @@ def _claim_page(now: datetime, cursor: int, page_size: int) -> list[Subscription
         for bill in page:
             if bill.status == BillStatus.DUE:  # a new attempt; a stale CHARGING one resumes
                 bill.attempts += 1
-                bill.reference = ""
+                # The attempt's reference (its checkout, payment and provider idempotency
+                # key), stored before any charge.
+                bill.reference = f"subscription-bill:{bill.pk}:{bill.attempts}"
             bill.status = BillStatus.CHARGING
             bill.updated_at = now
-        SubscriptionBill.objects.bulk_update(
-            page, ["status", "attempts", "reference", "updated_at"]
+        billing.update_rows(
+            SubscriptionBill, page, ["status", "attempts", "reference", "updated_at"]
         )
     return page
 
 
-def _charge_due(host: TaskHost, now: datetime, page_size: int, report: BillingReport) -> None:
+def charge_due(host: TaskHost, now: datetime, page_size: int, report: BillingReport) -> None:
     cursor = 0
     while True:
         page = _claim_page(now, cursor, page_size)
@@ -145,9 +147,6 @@ def _charge_due(host: TaskHost, now: datetime, page_size: int, report: BillingRe
 def _attempt(host: TaskHost, bill: SubscriptionBill, now: datetime, report: BillingReport) -> None:
     license = bill.subscription.license
     reference = bill.reference
-    if not reference:
-        reference = f"subscription-bill:{bill.pk}:{bill.attempts}"
-        SubscriptionBill.objects.filter(pk=bill.pk).update(reference=reference)
     request = BillRequest(
         bill_id=bill.pk,
         owner_id=license.owner_id,

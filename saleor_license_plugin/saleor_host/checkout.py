@@ -365,7 +365,6 @@ class SaleorCheckoutHost:
         with transaction.atomic():
             return self._add(new_checkout(user, self.channel), principal, lines, client_ip)
 
-
     def create_bill_checkout(self, principal: Principal, bill_id: int, *, client_ip: str) -> str:
         """A new checkout of the signed-in customer in the request's channel holding the
         bill's line (the bill must be in the channel's currency)."""
