@@ -31,6 +31,10 @@ class TaskHost(Protocol):
         """The catalog renewal prices are quoted from outside a request, or None."""
         ...
 
+    def catalog_for_channel(self, channel: str) -> Any:
+        """The catalog of one channel (by slug; subscription bills are priced there), or None."""
+        ...
+
     # A paid line that could not be applied (``failures.py``):
     can_refund: bool
 
@@ -82,6 +86,9 @@ class PlainHost:
 
     def catalog(self) -> Any:
         return None
+
+    def catalog_for_channel(self, channel: str) -> Any:
+        return self.catalog()  # one catalog here
 
     can_refund = False  # no payments here
 

@@ -210,10 +210,14 @@ def _apply_line(
             now=now,
         )
         result.licenses.append(subscription.license_id)
+        # Its bills are priced in this order's channel and paid with the card this order
+        # saved for off-session use, if it did (subscription billing).
+        License.objects.filter(pk=subscription.license_id, auto_renew_channel="").update(
+            auto_renew_channel=order.channel
+        )
         if order.payment_gateway:
-            # The card saved at this purchase pays the subscription's bills (off-session).
             License.objects.filter(pk=subscription.license_id, auto_renew_gateway="").update(
-                auto_renew_gateway=order.payment_gateway, auto_renew_channel=order.channel
+                auto_renew_gateway=order.payment_gateway
             )
         return
     license_id = int(intent.license_id or 0)

@@ -76,7 +76,15 @@ def run_subscription_billing(
 ) -> BillingReport:
     now = now or timezone.now()
     conf = get_settings()
-    catalog = host.catalog()
+    catalogs: dict[str, Any] = {}
+
+    def catalog(channel: str) -> Any:
+        """Bills are priced in the channel the subscription was bought in (one catalog per
+        channel and run); the host's default catalog when that is not known."""
+        if channel not in catalogs:
+            catalogs[channel] = host.catalog_for_channel(channel) if channel else host.catalog()
+        return catalogs[channel]
+
     report = BillingReport()
     report.close = billing.close_periods(catalog, now=now, page_size=page_size)
     report.finalize = billing.finalize_arrears(catalog, now=now, conf=conf, page_size=page_size)

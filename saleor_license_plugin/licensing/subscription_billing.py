@@ -30,6 +30,7 @@ Charging the bills is the fulfillment layer's (``fulfillment.subscription_billin
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -75,7 +76,11 @@ def update_rows(model: type[models.Model], rows: list[Any], fields: list[str]) -
     if not rows:
         return
     quote = connection.ops.quote_name
-    columns = [model._meta.get_field(name) for name in fields]
+    columns: list[models.Field[Any, Any]] = []
+    for name in fields:
+        column = model._meta.get_field(name)
+        assert isinstance(column, models.Field) and column.column  # a concrete column
+        columns.append(column)
     names = ", ".join(["id"] + [f"c{index}" for index in range(len(columns))])
     row_sql = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
     params: list[Any] = []
@@ -85,7 +90,7 @@ def update_rows(model: type[models.Model], rows: list[Any], fields: list[str]) -
             column.get_db_prep_save(getattr(row, column.attname), connection) for column in columns
         ]
     assignments = ", ".join(
-        f"{quote(column.column)} = v.c{index}::{column.db_type(connection)}"
+        f"{quote(str(column.column))} = v.c{index}::{column.db_type(connection)}"
         for index, column in enumerate(columns)
     )
     table = quote(model._meta.db_table)
@@ -137,8 +142,21 @@ class CloseReport:
     pages: int = 0
 
 
-def _plan(catalog: Catalog | None, subscription: Subscription) -> tuple[PlanTerms, Decimal] | None:
-    """The plan's terms and pre-paid price in the subscription's currency, or None."""
+# Where bills are priced: one catalog, or the catalog of a channel (by slug: the channel the
+# subscription was bought in, kept on its license; "" when unknown).
+Catalogs = Catalog | Callable[[str], Catalog | None] | None
+
+
+def _catalog(catalogs: Catalogs, subscription: Subscription) -> Catalog | None:
+    if catalogs is None or hasattr(catalogs, "get"):
+        return catalogs  # type: ignore[return-value]
+    return catalogs(subscription.license.auto_renew_channel)
+
+
+def _plan(catalogs: Catalogs, subscription: Subscription) -> tuple[PlanTerms, Decimal] | None:
+    """The plan's terms and price (one pre-paid period) in the subscription's channel and
+    currency, or None when the catalog no longer sells it that way."""
+    catalog = _catalog(catalogs, subscription)
     item = catalog.get(subscription.plan_variant) if catalog is not None else None
     if item is None or not isinstance(item.terms, PlanTerms):
         return None
@@ -147,9 +165,7 @@ def _plan(catalog: Catalog | None, subscription: Subscription) -> tuple[PlanTerm
     return item.terms, item.price.amount
 
 
-def close_periods(
-    catalog: Catalog | None, *, now: datetime, page_size: int = PAGE_SIZE
-) -> CloseReport:
+def close_periods(catalog: Catalogs, *, now: datetime, page_size: int = PAGE_SIZE) -> CloseReport:
     """Roll over every live subscription whose period has ended and create its bill, a page at
     a time. Each page is one transaction over rows locked ``FOR UPDATE SKIP LOCKED``: a
     concurrent run takes other rows, and a row it committed no longer matches (its period
@@ -179,7 +195,7 @@ def close_periods(
 
 
 def _close_page(
-    page: list[Subscription], catalog: Catalog | None, now: datetime, report: CloseReport
+    page: list[Subscription], catalog: Catalogs, now: datetime, report: CloseReport
 ) -> None:
     bills: list[SubscriptionBill] = []
     rolled: list[Subscription] = []
@@ -328,7 +344,7 @@ def _peak_of_bill() -> Subquery:
 
 
 def finalize_arrears(
-    catalog: Catalog | None,
+    catalog: Catalogs,
     *,
     now: datetime,
     conf: LicenseSettings | None = None,
@@ -346,7 +362,7 @@ def finalize_arrears(
         with transaction.atomic():
             page = list(
                 SubscriptionBill.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("subscription")
+                .select_related("subscription__license")
                 .filter(status=BillStatus.ACCRUING, period_end__lte=closes_before, pk__gt=cursor)
                 .annotate(
                     first_day=TruncDate("period_start", tzinfo=UTC),
@@ -361,12 +377,12 @@ def finalize_arrears(
             cursor = page[-1].pk
             ready = []
             for bill in page:
-                item = catalog.get(bill.subscription.plan_variant) if catalog else None
-                if item is None or not isinstance(item.terms, PlanTerms):
+                plan = _plan(catalog, bill.subscription)
+                if plan is None:
                     report.unpriced += 1
                     continue
                 bill.users = int(bill.peak or 0)
-                _issue(bill, arrears_amount(item.terms, bill.users, bill.currency), now)
+                _issue(bill, arrears_amount(plan[0], bill.users, bill.currency), now)
                 report.free += bill.status == BillStatus.PAID
                 ready.append(bill)
             update_rows(
@@ -387,7 +403,7 @@ def finalize_arrears(
     if report.unpriced:
         logger.error(
             "Subscription billing: %d post-paid bill(s) not issued: their plan is not in the "
-            "catalog",
+            "catalog in their currency",
             report.unpriced,
         )
     return report

@@ -154,6 +154,17 @@ class SaleorTaskHost:
         channel = (channels.filter(slug=slug) if slug else channels.order_by("pk")).first()
         return plugin.catalog_for(channel) if channel is not None else None
 
+    def catalog_for_channel(self, channel: str) -> Any:
+        """The license plugin's catalog of one active channel, or None."""
+        from saleor.channel.models import Channel
+        from saleor.plugins.manager import get_plugins_manager
+
+        plugin = get_plugins_manager(allow_replica=False).get_plugin(LICENSE_PLUGIN_ID)
+        found = Channel.objects.filter(slug=channel, is_active=True).first()
+        if plugin is None or not hasattr(plugin, "catalog_for") or found is None:
+            return None
+        return plugin.catalog_for(found)
+
     can_refund = True
 
     def refund_line(self, order_id: str, line_id: str) -> None:
