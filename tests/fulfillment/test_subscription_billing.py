@@ -226,3 +226,50 @@ def test_concurrent_schedulers_bill_and_charge_every_period_once(now):
     assert all(bill.amount == Decimal("10.000") for bill in bills if bill.users is not None)
     rolled = Subscription.objects.filter(current_period_start=end).count()
     assert rolled == 24
+
+
+class ChannelHost(Billing):
+    """Only the channel the subscriptions were bought in prices the plan."""
+
+    def catalog(self):
+        return None
+
+    def catalog_for_channel(self, channel):
+        return CATALOG if channel == "main" else None
+
+
+@pytest.mark.django_db
+def test_bills_are_priced_in_the_channel_the_subscription_was_bought_in(now, caplog):
+    bought = subscribe("in-main", now)
+    elsewhere = subscribe("in-other", now)
+    elsewhere.license.auto_renew_channel = "other"
+    elsewhere.license.save(update_fields=["auto_renew_channel"])
+    report = run_subscription_billing(ChannelHost(), now=bought.current_period_end)
+    assert report.close.bills == 1 and report.close.unpriced == 1
+    assert SubscriptionBill.objects.get().subscription_id == bought.pk
+    # Not priced: not rolled over either, and said so; the next run tries again.
+    assert Subscription.objects.get(pk=elsewhere.pk).current_period_start == now
+    assert "not billed" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_beat_task_and_the_command_run_the_same_billing(now, settings):
+    from django.core.management import call_command
+
+    from saleor_license_plugin.fulfillment.tasks import bill_subscriptions_task
+
+    settings.SALEOR_LICENSE = {
+        **settings.SALEOR_LICENSE,
+        "TASK_HOST": "tests.fulfillment.test_subscription_billing.Billing",
+    }
+    first = subscribe("task", now.replace(year=now.year - 1))  # its period ended long ago
+    result = bill_subscriptions_task.run()
+    assert (result["rolled"], result["bills"], len(result["paid"])) == (1, 1, 1)
+    # The next period also ended long ago: the command bills it, once.
+    call_command("subscription_billing")
+    call_command("subscription_billing")
+    assert SubscriptionBill.objects.filter(subscription=first).count() >= 2
+    periods = list(
+        SubscriptionBill.objects.filter(subscription=first).values_list("period_start", flat=True)
+    )
+    assert len(periods) == len(set(periods))
