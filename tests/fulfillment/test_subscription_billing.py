@@ -273,3 +273,25 @@ def test_the_beat_task_and_the_command_run_the_same_billing(now, settings):
         SubscriptionBill.objects.filter(subscription=first).values_list("period_start", flat=True)
     )
     assert len(periods) == len(set(periods))
+
+
+@pytest.mark.django_db
+def test_the_reconciliation_sees_a_bill_paid_off_session_as_fulfilled(now):
+    """The charge settles the bill before the order's own fulfillment runs (and without its
+    line): the reconciliation must not take that order for unfulfilled, and a bill line whose
+    bill is still unpaid is."""
+    from saleor_license_plugin.fulfillment.reconcile import PaidOrder, unfulfilled
+
+    subscription = subscribe("reconciled", now)
+    run_subscription_billing(Billing("paid"), now=subscription.current_period_end)
+    bill = SubscriptionBill.objects.select_related("subscription").get()
+    intent = bill_intent(bill, ALICE.user_id, now)
+    payload = OrderPayload(
+        "o-1",
+        ALICE.user_id,
+        ALICE.email,
+        (OrderLinePayload("b-1", asdict(intent), METADATA["plan-m"]),),
+    ).to_dict()
+    assert unfulfilled([PaidOrder(payload, frozenset(), cursor="1")]) == []
+    SubscriptionBill.objects.update(status=BillStatus.UNPAID)
+    assert len(unfulfilled([PaidOrder(payload, frozenset(), cursor="1")])) == 1
