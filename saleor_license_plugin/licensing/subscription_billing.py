@@ -471,9 +471,22 @@ def settle(
 
 
 def _reactivate(subscription: Subscription, bill: SubscriptionBill, now: datetime) -> None:
+    """Active again. A suspended subscription's periods stopped rolling: if its period ended
+    meanwhile, it restarts now and runs to the next period boundary (the time it was
+    suspended is never billed), and its license's term with it."""
     was_suspended = subscription.status == SubscriptionStatus.SUSPENDED
     subscription.status = SubscriptionStatus.ACTIVE
-    subscription.save(update_fields=["status"])
+    fields = ["status"]
+    if was_suspended and subscription.current_period_end <= now:
+        subscription.current_period_start = now
+        subscription.current_period_end = next_period_end(
+            subscription.created_at, subscription.period, now
+        )
+        fields += ["current_period_start", "current_period_end"]
+        License.objects.filter(pk=subscription.license_id).update(
+            term_expires_at=subscription.current_period_end
+        )
+    subscription.save(update_fields=fields)
     if was_suspended:
         lifecycle.reinstate_license(
             subscription.license_id,

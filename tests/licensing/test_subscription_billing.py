@@ -223,3 +223,30 @@ def test_a_live_subscriptions_license_is_not_expired_while_its_period_waits_to_r
     assert License.objects.get(pk=subscription.license_id).status == LicenseStatus.ACTIVE
     billing.close_periods(CATALOG, now=end + timedelta(hours=1))
     assert refreshed(subscription).license.term_expires_at == subscriptions.add_months(now, 2)
+
+
+@pytest.mark.django_db
+def test_a_subscription_paid_after_its_suspended_period_ended_restarts_without_billing_it(
+    now, settings
+):
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "SUBSCRIPTION_GRACE_DAYS": 1}
+    subscription = subscribe("long-suspended", now, mode="prepaid")
+    end = subscription.current_period_end
+    billing.close_periods(CATALOG, now=end)
+    SubscriptionBill.objects.update(status=BillStatus.UNPAID)
+    billing.mark_past_due([subscription.pk])
+    billing.apply_grace(now=end + timedelta(days=2))
+    second_end = refreshed(subscription).current_period_end
+    # Suspended periods do not roll (nor bill) ...
+    assert billing.close_periods(CATALOG, now=second_end + timedelta(days=10)).rolled == 0
+    # ... and a payment 10 days after the paid-for period ended restarts it from then.
+    paid_at = second_end + timedelta(days=10)
+    billing.settle(SubscriptionBill.objects.get().pk, order_id="late", now=paid_at)
+    subscription = refreshed(subscription)
+    assert subscription.status == SubscriptionStatus.ACTIVE
+    assert subscription.current_period_start == paid_at
+    assert subscription.current_period_end == subscriptions.add_months(now, 3)
+    assert subscription.license.status == LicenseStatus.ACTIVE
+    assert subscription.license.term_expires_at == subscription.current_period_end
+    assert billing.close_periods(CATALOG, now=paid_at + timedelta(hours=1)).rolled == 0
+    assert SubscriptionBill.objects.count() == 1
