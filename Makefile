@@ -29,7 +29,7 @@ export SALEOR_VENV ?= .saleor-venv
 export SALEOR_VERSION ?= 3.23.28
 export SALEOR_SRC
 
-.PHONY: install localstripe test lint typecheck unit services demo saleor-env test-saleor saleor-matrix bench soak bench-reminders bench-billing fuzz clean
+.PHONY: install localstripe test lint typecheck unit services demo demo-saleor saleor-env test-saleor saleor-matrix bench soak bench-reminders bench-billing fuzz clean
 
 define need-python
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -80,6 +80,12 @@ demo: $(STAMP)
 saleor-env: | $(LOCALSTRIPE_STAMP)
 	$(need-python)
 	scripts/saleor-env.sh
+
+# A running Saleor shop with the plugin, its catalog, users, a worker and the portal
+# (scripts/demo-saleor.sh); builds the Saleor environment first if there is none.
+demo-saleor: | $(LOCALSTRIPE_STAMP)
+	$(need-python)
+	scripts/demo-saleor.sh
 
 # tests/saleor (its own pytest rootdir) in the environment `make saleor-env` built; installs
 # nothing. PYTEST_ARGS="-k payments -x" passes options to pytest.

@@ -63,3 +63,23 @@ def graphql_limits_are_positive(app_configs: Any, **kwargs: Any) -> list[checks.
         )
         for name in wrong
     ]
+
+
+@checks.register()
+def provisioning_is_configured(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A provisioning mode without what it needs would fail on the first paid subscription:
+    say so at startup instead (the message names the setting, never the secret)."""
+    from saleor_license_plugin.conf import DEFAULTS, provisioning_settings
+
+    configured = {**DEFAULTS, **getattr(settings, "SALEOR_LICENSE", {})}
+    try:
+        provisioning_settings(configured)
+    except (ValueError, TypeError) as error:
+        return [
+            checks.Error(
+                f"SALEOR_LICENSE: {error}",
+                hint="See the README, Configuration: PROVISIONING_MODE and what each mode needs.",
+                id="saleor_license_plugin.E003",
+            )
+        ]
+    return []

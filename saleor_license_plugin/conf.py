@@ -123,7 +123,20 @@ DEFAULTS: dict[str, Any] = {
     # dotted path; None: Django's PRIVATE_FILE_STORAGE (Saleor's private storage) if set,
     # else the default storage.
     "INVOICE_STORAGE": None,
+    # Subscriptions: how a new instance is requested from the merchant's system (issue 11).
+    # "manual": staff enter the result through the API; "celery": a Celery task named
+    # PROVISIONING_TASK is sent with the request; "webhook": the request is POSTed as JSON to
+    # PROVISIONING_URL (HTTPS), signed with PROVISIONING_SECRET (HMAC-SHA256), retried with
+    # backoff. Django settings only, not Dashboard fields: the secret signs what goes there.
+    "PROVISIONING_MODE": "manual",
+    "PROVISIONING_TASK": "",
+    "PROVISIONING_URL": "",
+    "PROVISIONING_SECRET": "",
+    # An instance's initial password is kept (sealed) at most this long for its e-mails.
+    "CREDENTIALS_TTL_HOURS": 72,
 }
+
+PROVISIONING_MODES = ("manual", "celery", "webhook")
 
 ANONYMOUS_MODES = ("off", "minimal")
 MAX_TRIAL_DAYS = 365
@@ -208,6 +221,11 @@ class LicenseSettings:
     invoice_footer: str = ""
     invoice_link_hours: int = 24
     invoice_storage: str | None = None
+    provisioning_mode: str = "manual"
+    provisioning_task: str = ""
+    provisioning_url: str = ""
+    provisioning_secret: str = field(default="", repr=False)
+    credentials_ttl_hours: int = 72
 
     def with_overrides(self, **overrides: Any) -> LicenseSettings:
         return replace(self, **overrides)
@@ -275,6 +293,42 @@ def _number_format(value: Any) -> str:
     return text
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def provisioning_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The provisioning settings, checked together: a mode the plugin knows, and what that
+    mode needs (a task name; an HTTPS URL, plain HTTP only to this machine, and a secret of
+    at least 32 characters)."""
+    from urllib.parse import urlsplit
+
+    mode = str(raw["PROVISIONING_MODE"] or "manual").strip().lower()
+    if mode not in PROVISIONING_MODES:
+        raise ValueError(f"PROVISIONING_MODE: one of {', '.join(PROVISIONING_MODES)}.")
+    task = str(raw["PROVISIONING_TASK"] or "").strip()
+    url = str(raw["PROVISIONING_URL"] or "").strip()
+    secret = str(raw["PROVISIONING_SECRET"] or "")
+    if mode == "celery" and not task:
+        raise ValueError("PROVISIONING_MODE celery needs PROVISIONING_TASK (a task name).")
+    if mode in ("celery", "webhook") and len(secret) < 32:
+        raise ValueError("PROVISIONING_SECRET: at least 32 characters (signs every request).")
+    if mode == "webhook":
+        parts = urlsplit(url)
+        loopback = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+        if not parts.hostname or not (parts.scheme == "https" or loopback):
+            raise ValueError("PROVISIONING_URL: an https:// URL (http only to localhost).")
+    hours = int(raw["CREDENTIALS_TTL_HOURS"])
+    if not 1 <= hours <= 24 * 30:
+        raise ValueError("CREDENTIALS_TTL_HOURS: 1 to 720.")
+    return {
+        "provisioning_mode": mode,
+        "provisioning_task": task,
+        "provisioning_url": url,
+        "provisioning_secret": secret,
+        "credentials_ttl_hours": hours,
+    }
+
+
 def from_django_settings() -> LicenseSettings:
     raw = {**DEFAULTS, **getattr(django_settings, "SALEOR_LICENSE", {})}
     return LicenseSettings(
@@ -327,6 +381,7 @@ def from_django_settings() -> LicenseSettings:
         invoice_footer=str(raw["INVOICE_FOOTER"] or ""),
         invoice_link_hours=int(raw["INVOICE_LINK_HOURS"]),
         invoice_storage=raw["INVOICE_STORAGE"] or None,
+        **provisioning_settings(raw),
     )
 
 

@@ -70,13 +70,38 @@ ROWS = [
             ("plan-free", "monthly", "30", "true"),
         )
     ),
+    # Plans to change between (plan_changes): a dearer and a cheaper monthly one.
+    *(
+        {
+            "id": vid,
+            "name": f"Cloud PBX {name}",
+            "price": price,
+            "currency": "EUR",
+            "metadata": {
+                "license.kind": "plan",
+                "license.plan": f"Cloud PBX {name}",
+                "license.plan_period": "monthly",
+                "license.per_user_price": per_user,
+                "license.included_users": "10",
+                "license.user_cap": cap,
+                "license.data_locations": "eu-west, us-east",
+            },
+        }
+        for vid, name, price, per_user, cap in (
+            ("plan-m-pro", "Pro", "60", "3.00", "500"),
+            ("plan-m-basic", "Basic", "15", "2.00", "20"),
+        )
+    ),
 ]
 CATALOG = StaticCatalog.from_dicts(ROWS)
 METADATA = {row["id"]: row["metadata"] for row in ROWS}
 
 
 def issue(vid, owner, now, catalog=None, **kw):
+    """The one way tests issue a license: ``vid`` of ``catalog`` (default: this small test
+    catalog; the API tests pass the demo catalog their server serves) for ``owner``."""
     item = (catalog or CATALOG).get(vid)
+    assert item is not None, vid
     return lifecycle.issue_license(
         terms=item.terms, owner=owner, product_code=vid, now=now, **kw
     ).license

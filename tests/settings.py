@@ -1,5 +1,6 @@
 """Settings for the plugin's own tests: real PostgreSQL and Redis on localhost."""
 
+import json
 import os
 
 import dj_database_url
@@ -25,6 +26,8 @@ CACHES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SALEOR_LICENSE = {"KEY_SECRET": "tests-only-key-secret"}
+# A Celery worker a test starts (tests/celery_app.py) runs with the settings that test set.
+SALEOR_LICENSE.update(json.loads(os.environ.get("SALEOR_LICENSE_TEST_OVERRIDES", "{}")))
 
 # Email templates (renewal reminders) from the apps' templates/ folders; a project overrides
 # one by putting a file of the same name in a DIRS folder.

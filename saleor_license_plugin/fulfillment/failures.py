@@ -90,26 +90,30 @@ def report_failed_lines(order: OrderPayload, results: list[LineResult], host: Ta
             if refunded
             else "The line was NOT refunded automatically: refund it in the Dashboard."
         )
+        # The note and the emails say whether the line was refunded, and are keyed by that
+        # outcome: when a refund that failed succeeds on a later run (the task retried), the
+        # order gets a second note and the people a second message saying so, each once.
+        outcome = "refunded" if refunded else "not-refunded"
         note = (
             f"License line {result.line_id} ({result.action}) was paid and not applied: "
             f"{code}. {refund_text}"
         )
         outbox.once(
-            f"{base}:note",
+            f"{base}:note:{outcome}",
             kind="order_note",
             recipient=order.order_id,
             action=partial(host.note_on_order, order.order_id, note),
         )
         if staff_recipients():
             outbox.send_once(
-                f"{base}:staff",
+                f"{base}:staff:{outcome}",
                 kind="staff_alert",
                 recipient=",".join(staff_recipients())[:254],
                 build=partial(_staff_message, order, result, refund_text),
             )
         if order.email:
             outbox.send_once(
-                f"{base}:buyer",
+                f"{base}:buyer:{outcome}",
                 kind="buyer_notice",
                 recipient=order.email,
                 build=partial(_buyer_message, order, result, refunded),

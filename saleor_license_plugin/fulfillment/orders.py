@@ -23,6 +23,7 @@ from saleor_license_plugin.licensing import (
     holds,
     lifecycle,
     partners,
+    plan_changes,
     subscription_billing,
     subscriptions,
 )
@@ -258,6 +259,18 @@ def _apply_line(
             raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an add-on.")
         lifecycle.expand_license(
             license_id, add_on=terms, quantity=intent.quantity, order_line=ref, actor=actor, now=now
+        )
+    elif action is LineAction.PLAN_UPGRADE:
+        if not isinstance(terms, PlanTerms):
+            raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not a plan.")
+        plan_changes.apply_upgrade(
+            license_id,
+            variant_id=intent.variant_id,
+            terms=terms,
+            order_id=order.order_id,
+            order_line_id=line.line_id,
+            actor=actor,
+            now=now,
         )
     deployment = _deployment(intent.deployment_id)
     if deployment is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -19,6 +20,9 @@ class ApiContext:
     client_ip: str = "unknown"
     now: datetime = field(default_factory=timezone.now)
     checkout: CheckoutHost | None = None  # a host with checkouts (Saleor)
+    # Per-request batch loaders (graphql/loaders.py), one per kind, so a list of 100 licenses
+    # asking for the same related rows costs one query, not 100.
+    loaders: dict[str, Any] = field(default_factory=dict)
 
     @property
     def actor(self) -> str:

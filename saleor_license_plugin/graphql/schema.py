@@ -24,6 +24,15 @@ from saleor_license_plugin.graphql.billing import (
 from saleor_license_plugin.graphql.checkout import CheckoutLicenseLinesAdd
 from saleor_license_plugin.graphql.mutations import Mutation
 from saleor_license_plugin.graphql.partners import PartnerMutations, PartnerQueries
+from saleor_license_plugin.graphql.provisioning import (
+    SubscriptionAutoRenewSet,
+    SubscriptionCancelAtPeriodEnd,
+    SubscriptionDomainChange,
+    SubscriptionDowngradeSchedule,
+    SubscriptionProvisioned,
+    SubscriptionProvisioningFailed,
+    SubscriptionUpgradeCheckoutCreate,
+)
 from saleor_license_plugin.graphql.queries import Query
 from saleor_license_plugin.graphql.renewals import (
     LicenseAutoRenewSet,
@@ -87,6 +96,13 @@ class AllMutations(Mutation, PartnerMutations):
     license_auto_renew_set = LicenseAutoRenewSet.Field()
     subscription_usage_report = SubscriptionUsageReport.Field()
     subscription_bill_checkout_create = SubscriptionBillCheckoutCreate.Field()
+    subscription_provisioned = SubscriptionProvisioned.Field()
+    subscription_provisioning_failed = SubscriptionProvisioningFailed.Field()
+    subscription_upgrade_checkout_create = SubscriptionUpgradeCheckoutCreate.Field()
+    subscription_downgrade_schedule = SubscriptionDowngradeSchedule.Field()
+    subscription_cancel_at_period_end = SubscriptionCancelAtPeriodEnd.Field()
+    subscription_auto_renew_set = SubscriptionAutoRenewSet.Field()
+    subscription_domain_change = SubscriptionDomainChange.Field()
     billing_contact_create = BillingContactCreate.Field()
     billing_contact_update = BillingContactUpdate.Field()
     billing_contact_set_default = BillingContactSetDefault.Field()

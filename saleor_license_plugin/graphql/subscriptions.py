@@ -116,9 +116,15 @@ class SubscriptionType(graphene.ObjectType):
     next_bill_estimate = graphene.Field(
         Money, description="What this period's bill is so far (null: the plan left the catalog)."
     )
-    auto_renew = graphene.Boolean(
-        required=True,
-        description="Continue after this period (off: it ends at the period's end).",
+    auto_renew = graphene.Boolean(required=True, description="Pre-paid: bill the next period.")
+    pending_plan = graphene.String(description="The plan a scheduled downgrade moves to.")
+    pending_plan_variant_id = graphene.String(description="That plan's variant.")
+    cancel_at_period_end = graphene.Boolean(
+        required=True, description="Cancels when the period ends (reversible until then)."
+    )
+    provisioning = graphene.Field(
+        lambda: _provisioning_type(),
+        description="The instance's provisioning request and its outcome (null: none yet).",
     )
     bills = graphene.List(
         graphene.NonNull(SubscriptionBillType),
@@ -135,6 +141,20 @@ class SubscriptionType(graphene.ObjectType):
         return list(root.bills.order_by("-period_start")[:BILLS_SHOWN])
 
     @staticmethod
+    def resolve_pending_plan(root: Subscription, info: Any) -> str | None:
+        return root.pending_plan or None
+
+    @staticmethod
+    def resolve_pending_plan_variant_id(root: Subscription, info: Any) -> str | None:
+        return root.pending_plan_variant or None
+
+    @staticmethod
+    def resolve_provisioning(root: Subscription, info: Any) -> Any:
+        from saleor_license_plugin.graphql.provisioning import resolve_provisioning
+
+        return resolve_provisioning(root, info)
+
+    @staticmethod
     def resolve_peak_users(root: Subscription, info: Any) -> int:
         return subscriptions.peak(root, root.current_period_start, root.current_period_end)
 
@@ -144,6 +164,12 @@ class SubscriptionType(graphene.ObjectType):
         if item is None or not isinstance(item.terms, PlanTerms):
             return None
         return subscriptions.estimate(root, item.terms, item.price)
+
+
+def _provisioning_type() -> Any:
+    from saleor_license_plugin.graphql.provisioning import SubscriptionProvisioning
+
+    return SubscriptionProvisioning
 
 
 class SubscriptionCountableConnection(relay.Connection):

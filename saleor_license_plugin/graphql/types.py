@@ -9,6 +9,7 @@ import graphene
 from graphene import relay
 
 from saleor_license_plugin.graphql.core import Money, context
+from saleor_license_plugin.graphql.loaders import LastRenewalAttemptLoader, load
 from saleor_license_plugin.licensing import partners
 from saleor_license_plugin.licensing.offers import PricedLine
 from saleor_license_plugin.licensing.pricing import LineAction
@@ -323,7 +324,7 @@ class LicenseType(graphene.ObjectType):
 
     @staticmethod
     def resolve_last_renewal_attempt(root: License, info: Any) -> Any:
-        return root.auto_renewals.exclude(attempts=0).order_by("-updated_at").first()
+        return load(context(info), LastRenewalAttemptLoader, root.pk)
 
     @staticmethod
     def resolve_end_customer(root: License, info: Any) -> LicenseEndCustomer | None:

@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Principal
-from saleor_license_plugin.models import Deployment, EndCustomer, License
+from saleor_license_plugin.models import Deployment, EndCustomer, License, Subscription
 
 MAX_DEPLOYMENT_ID = 32
 DEPLOYMENT_NOT_FOUND = "No such deployment."
@@ -43,6 +43,15 @@ def visible_licenses(principal: Principal) -> QuerySet[License]:
 def visible_deployments(principal: Principal) -> QuerySet[Deployment]:
     rule = _visible(principal)
     return Deployment.objects.all() if rule is None else Deployment.objects.filter(rule)
+
+
+def visible_subscription(pk: int, principal: Principal, field: str = "id") -> Subscription:
+    """A subscription whose license the caller may see (owner, its partner, staff);
+    ``NOT_FOUND`` for an unknown one and for anyone else's alike."""
+    found = Subscription.objects.select_related("license").filter(pk=pk).first()
+    if found is None or not principal.can_see(found.license):
+        raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such subscription.", field)
+    return found
 
 
 def manages(principal: Principal, record: License | Deployment) -> bool:

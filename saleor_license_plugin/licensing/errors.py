@@ -50,6 +50,9 @@ class LicenseErrorCode(StrEnum):
     # subscriptions
     DOMAIN_TAKEN = "DOMAIN_TAKEN"
     PERIOD_CLOSED = "PERIOD_CLOSED"
+    SAME_PLAN = "SAME_PLAN"  # a plan change to the plan the subscription has
+    PLAN_MISMATCH = "PLAN_MISMATCH"  # another period, instance type or payment mode
+    NOT_A_DOWNGRADE = "NOT_A_DOWNGRADE"  # scheduled for the period's end, but it costs more
     # partners: a trial or NFR quota is used up
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
     # a voucher meant for partners of other levels (voucher metadata license.partner_levels)

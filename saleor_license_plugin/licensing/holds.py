@@ -31,8 +31,8 @@ def scope_of(intent: LineIntent, catalog: Catalog) -> str | None:
         return None
     if intent.line_action is LineAction.NEW:
         return "convert"  # a trial becomes a paid license once
-    if intent.line_action is LineAction.UPGRADE:
-        return "upgrade"
+    if intent.line_action in (LineAction.UPGRADE, LineAction.PLAN_UPGRADE):
+        return "upgrade"  # one unpaid upgrade per license (a subscription's plan too)
     if intent.line_action is LineAction.EXPANSION:
         item = catalog.get(intent.variant_id)
         if item is not None and isinstance(item.terms, AddOnTerms):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from saleor_license_plugin.conf import LicenseSettings, get_settings
+from saleor_license_plugin.licensing import plan_changes
 from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, PlanTerms
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.lifecycle import ALLOWED_STATES, Action, ensure_allowed
@@ -30,13 +31,14 @@ from saleor_license_plugin.licensing.pricing import (
     quote_subscribe,
     quote_upgrade,
 )
-from saleor_license_plugin.models import License
+from saleor_license_plugin.models import License, Subscription
 
 _SERVICE_ACTION = {
     LineAction.UPGRADE: Action.UPGRADED,
     LineAction.RENEW_LICENSE: Action.RENEWED,
     LineAction.RENEW_MAINTENANCE: Action.MAINTENANCE_RENEWED,
     LineAction.EXPANSION: Action.EXPANDED,
+    LineAction.PLAN_UPGRADE: Action.UPGRADED,
 }
 
 
@@ -142,6 +144,16 @@ def quote_line(
         )
     ensure_allowed(license, _SERVICE_ACTION[request.action])
 
+    if request.action is LineAction.PLAN_UPGRADE:
+        subscription = Subscription.objects.filter(license=license).first()
+        if subscription is None:
+            raise LicenseError(
+                LicenseErrorCode.NOT_A_LICENSE_PRODUCT,
+                "This key is not a subscription's.",
+                "licenseKey",
+            )
+        target, quote = plan_changes.quote_upgrade(subscription, catalog, request.variant_id, now)
+        return PricedLine(request, target, quote)
     if request.action is LineAction.UPGRADE:
         target = _item(catalog, request.variant_id)
         current = current_item(catalog, license)

@@ -41,10 +41,10 @@ from django.db.models import Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 
 from saleor_license_plugin.conf import LicenseSettings, get_settings
-from saleor_license_plugin.licensing import lifecycle
+from saleor_license_plugin.licensing import lifecycle, plan_changes
 from saleor_license_plugin.licensing.catalog import PaymentMode, PlanPeriod, PlanTerms
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
-from saleor_license_plugin.licensing.ports import Catalog
+from saleor_license_plugin.licensing.ports import Catalog, StaticCatalog
 from saleor_license_plugin.licensing.pricing import quantize
 from saleor_license_plugin.licensing.subscriptions import add_months
 from saleor_license_plugin.models import (
@@ -201,12 +201,20 @@ def _close_page(
     rolled: list[Subscription] = []
     ended: list[Subscription] = []
     for subscription in page:
-        prepaid = subscription.mode == PaymentMode.PREPAID
         trialing = subscription.status == SubscriptionStatus.TRIALING
+        if subscription.cancel_at_period_end or subscription.pending_plan_variant:
+            if not _apply_plan_changes(subscription, catalog, now):
+                report.unpriced += 1  # a scheduled plan, and no catalog to read it from
+                continue
+        prepaid = subscription.mode == PaymentMode.PREPAID
         start, end = subscription.current_period_start, subscription.current_period_end
         currency = subscription.license.currency
-        if not subscription.auto_renew:
-            if not prepaid and not trialing:  # the last period is still owed, in arrears
+        cancelled = subscription.status == SubscriptionStatus.CANCELLED
+        if cancelled or not subscription.auto_renew:
+            # Cancelled at the period's end (or pre-paid without auto-renew): no next period;
+            # the entitlement runs to this period's end and expires. A post-paid subscription
+            # still owes this period, in arrears (a free trial period owes nothing).
+            if not prepaid and not trialing:
                 bills.append(_bill(subscription, start, end, BillKind.IN_ARREARS, currency, now))
             subscription.status = SubscriptionStatus.CANCELLED
             ended.append(subscription)
@@ -233,11 +241,25 @@ def _close_page(
         Subscription, rolled + ended, ["status", "current_period_start", "current_period_end"]
     )
     _extend_licenses(rolled, now)
-    for subscription in ended:
-        _end_license(subscription, "the subscription ended at its period's end", now)
     report.bills += len(bills)
     report.rolled += len(rolled)
     report.cancelled += len(ended)
+
+
+def _apply_plan_changes(subscription: Subscription, catalog: Catalogs, now: datetime) -> bool:
+    """What the customer scheduled for this period's end (``plan_changes``): a cancellation,
+    or a downgrade to the plan the next period is billed at. False when a scheduled plan
+    cannot be read (no catalog): the subscription waits for the next run."""
+    plans = _catalog(catalog, subscription)
+    if plans is None and not subscription.cancel_at_period_end:
+        return False
+    outcome = plan_changes.apply_period_end(subscription.pk, plans or StaticCatalog(()), now=now)
+    if outcome is not None or subscription.pending_plan_variant:
+        subscription.refresh_from_db(
+            fields=["status", "plan", "plan_variant", "pending_plan", "pending_plan_variant"]
+        )
+        subscription.license.refresh_from_db()
+    return True
 
 
 def _bill(

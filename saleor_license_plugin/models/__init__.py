@@ -6,7 +6,8 @@
 - ``outbox``: messages and side effects performed exactly once;
 - ``reminders``: renewal reminders sent, customers' opt-outs;
 - ``autorenew``: automatic renewals, one per license and period;
-- ``subscriptions``: cloud/SaaS subscriptions, their daily peak usage and period bills;
+- ``subscriptions``: cloud/SaaS subscriptions, their daily peak usage, provisioning and
+  period bills;
 - ``partners``: partners (resellers) and the end customers each one manages;
 - ``payments``: what the payment gateways record to act exactly once (processed
   notifications, refund attempts);
@@ -50,6 +51,8 @@ from saleor_license_plugin.models.subscriptions import (
     OPEN_BILL_STATUSES,
     BillKind,
     BillStatus,
+    ProvisioningRequest,
+    ProvisioningStatus,
     Subscription,
     SubscriptionBill,
     SubscriptionStatus,
@@ -82,6 +85,8 @@ __all__ = [
     "Partner",
     "PendingChange",
     "ProcessedNotification",
+    "ProvisioningRequest",
+    "ProvisioningStatus",
     "RefundAttempt",
     "RefundAttemptStatus",
     "ReminderClaim",

@@ -42,6 +42,11 @@ class Subscription(models.Model):
     phone = models.CharField(max_length=64, blank=True, default="")
     send_credentials_to_customer = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Plan changes (licensing/plan_changes.py): a downgrade waits for the period's end, and so
+    # does a cancellation, which the customer may take back until then.
+    pending_plan_variant = models.CharField(max_length=200, blank=True, default="")
+    pending_plan = models.CharField(max_length=255, blank=True, default="")
+    cancel_at_period_end = models.BooleanField(default=False)
 
     class Meta:
         app_label = "saleor_license_plugin"
@@ -130,3 +135,42 @@ class SubscriptionBill(models.Model):
     def __str__(self) -> str:
         start = f"{self.period_start:%Y-%m-%d}"
         return f"bill {self.pk} of subscription {self.subscription_id} from {start}"
+
+
+class ProvisioningStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # recorded, not yet handed to the merchant's system
+    REQUESTED = "requested", "Requested"  # handed over (task sent, webhook answered 2xx)
+    MANUAL = "manual", "Waiting for staff"  # PROVISIONING_MODE manual: staff enter the result
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ProvisioningRequest(models.Model):
+    """The one provisioning request of a subscription (the merchant's system builds the
+    instance), and its outcome. ``request_id`` is the idempotency key the merchant's system
+    dedupes on. The instance's initial password is kept only sealed (Fernet under a key derived
+    from KEY_SECRET), and only until every credentials e-mail went out."""
+
+    subscription = models.OneToOneField(
+        Subscription, on_delete=models.CASCADE, related_name="provisioning"
+    )
+    request_id = models.CharField(max_length=64, unique=True)
+    mode = models.CharField(max_length=16)  # celery | webhook | manual, when it was requested
+    status = models.CharField(max_length=16, choices=ProvisioningStatus.choices)
+    orderer_email = models.EmailField(blank=True, default="")  # the partner or buyer who ordered
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    login_url = models.URLField(max_length=500, blank=True, default="")
+    username = models.CharField(max_length=128, blank=True, default="")
+    credentials_sealed = models.TextField(blank=True, default="")  # wiped once sent
+    failure_reason = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        app_label = "saleor_license_plugin"
+        indexes = [models.Index(fields=("status", "created_at"), name="slp_provisioning_status")]
+
+    def __str__(self) -> str:
+        return f"provisioning {self.request_id} ({self.status})"

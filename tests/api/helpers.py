@@ -10,10 +10,10 @@ from django.test import RequestFactory
 
 from saleor_license_plugin.http.router import dispatch
 from saleor_license_plugin.licensing import lifecycle, partners
-from saleor_license_plugin.licensing.keys import format_key
 from saleor_license_plugin.licensing.ports import ANONYMOUS, MANAGE_ORDERS, Principal
 from saleor_license_plugin.models import EndCustomer, License, Partner
 from saleor_license_plugin.server.catalog import _load
+from tests import factories
 
 CATALOG = _load(None)  # the packaged demo catalog
 ALICE = Principal("user:alice", "alice@example.com")
@@ -56,13 +56,16 @@ def post(
     principal: Principal = ANONYMOUS,
     ip: str = "10.0.0.1",
     checkout: Any = None,
+    catalog: Any = None,
     **headers: Any,
 ) -> Reply:
     raw = body if isinstance(body, bytes | str) else json.dumps(body)
     request = RequestFactory().post(
         path, data=raw, content_type="application/json", REMOTE_ADDR=ip, **headers
     )
-    response = dispatch(request, path, principal=principal, catalog=CATALOG, checkout=checkout)
+    response = dispatch(
+        request, path, principal=principal, catalog=catalog or CATALOG, checkout=checkout
+    )
     content = response.content
     parsed = (
         json.loads(content)
@@ -79,9 +82,10 @@ def gql(
     principal: Principal = ANONYMOUS,
     ip: str = "10.0.0.1",
     checkout: Any = None,
+    catalog: Any = None,
 ) -> Reply:
     body = {"query": query, "variables": variables}
-    return post("/graphql/", body, principal=principal, ip=ip, checkout=checkout)
+    return post("/graphql/", body, principal=principal, ip=ip, checkout=checkout, catalog=catalog)
 
 
 def device(body: Any, *, ip: str = "10.0.0.2", **headers: Any) -> Reply:
@@ -100,20 +104,13 @@ def make_customer(partner: Partner, company: str = "Acme GmbH", **fields: Any) -
 
 def issue(variant_id: str, owner: Principal | EndCustomer, **kwargs: Any) -> tuple[License, str]:
     """A license of a demo-catalog edition, and its grouped key: a user's, or an end
-    customer's (managed by its partner)."""
-    item = CATALOG.get(variant_id)
-    assert item is not None
+    customer's (managed by its partner). Issued by the one test issuer, tests.factories.issue,
+    against the catalog the API serves here."""
     if isinstance(owner, EndCustomer):
         license_owner = partners.owner_for(owner)
     else:
         license_owner = lifecycle.Owner(
             owner.user_id or "", owner.email, kwargs.pop("reseller_id", "")
         )
-    issued = lifecycle.issue_license(
-        terms=item.terms,  # type: ignore[arg-type]
-        owner=license_owner,
-        product_code=variant_id,
-        **kwargs,
-    )
-    assert issued.key is not None
-    return issued.license, format_key(issued.key)
+    license = factories.issue(variant_id, license_owner, kwargs.pop("now", None), CATALOG, **kwargs)
+    return license, license.display_key()

@@ -132,6 +132,51 @@ def test_list_query_count_does_not_grow_with_licenses(django_assert_max_num_quer
     assert sum(1 for e in page["edges"] if e["node"]["deployment"]) == 12
 
 
+RENEWAL_LIST = """
+query { licenses(first: 50) {
+  edges { node { keyHint lastRenewalAttempt { status attempts orderId } } } } }
+"""
+
+
+def test_last_renewal_attempt_in_lists_is_one_query_and_the_newest_tried(
+    django_assert_max_num_queries,
+):
+    from saleor_license_plugin.models import AutoRenewal
+
+    now = timezone.now()
+    licenses = [issue("pro-8", ALICE)[0] for _ in range(12)]
+    for index, license in enumerate(licenses[:6]):
+        # an older paid attempt, a newer failed one, and a scheduled row never tried
+        AutoRenewal.objects.create(
+            license=license,
+            expires_at=now - timedelta(days=365),
+            status="paid",
+            attempts=1,
+            order_id=f"old-{index}",
+            updated_at=now - timedelta(days=300),
+        )
+        AutoRenewal.objects.create(
+            license=license,
+            expires_at=now,
+            status="failed",
+            attempts=3,
+            order_id=f"new-{index}",
+            updated_at=now - timedelta(days=1),
+        )
+        AutoRenewal.objects.create(
+            license=license, expires_at=now + timedelta(days=365), attempts=0, updated_at=now
+        )
+    with django_assert_max_num_queries(3):  # the count, the page, the attempts of the page
+        edges = gql(RENEWAL_LIST, principal=ALICE).data["licenses"]["edges"]
+    attempts = {e["node"]["keyHint"]: e["node"]["lastRenewalAttempt"] for e in edges}
+    assert len(attempts) == 12
+    for index, license in enumerate(licenses):
+        expected = (
+            {"status": "failed", "attempts": 3, "orderId": f"new-{index}"} if index < 6 else None
+        )
+        assert attempts[license.key_hint] == expected
+
+
 def test_activation_count_in_lists_counts_live_devices_only():
     from saleor_license_plugin.licensing import activation
 

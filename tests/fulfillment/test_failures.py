@@ -79,6 +79,29 @@ def test_a_refund_that_fails_is_said_so_and_left_for_retry(alice, now):
     assert "refund it in the Dashboard" in staff.body
 
 
+def test_a_refund_that_succeeds_on_a_later_run_is_noted_and_told_once_more(alice, now):
+    first, second = two_upgrades(alice, now)
+    fulfill(first, PaymentsHost())
+    mail.outbox = []
+    host = PaymentsHost(refuse=True)
+    fulfill(second, host)
+    host.refuse = False  # the gateway is back; the task runs again (retry, reconciliation)
+    fulfill(second, host)
+    assert host.refunds == [("second", "second-l0")]
+    assert [("NOT refunded" in text, "was refunded" in text) for _, text in host.notes] == [
+        (True, False),
+        (False, True),
+    ]
+    staff = [m.body for m in mail.outbox if m.to == ["ops@shop.example"]]
+    buyer = [m.body for m in mail.outbox if m.to == ["alice@example.com"]]
+    assert len(staff) == 2 and "refund it in the Dashboard" in staff[0]
+    assert "was refunded" in staff[1]
+    assert len(buyer) == 2 and "has been refunded" in buyer[1]
+
+    fulfill(second, host)  # and again: nothing more
+    assert len(host.refunds) == 1 and len(host.notes) == 2 and len(mail.outbox) == 4
+
+
 def test_without_payments_staff_are_told_to_refund(alice, now, settings):
     settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "AUTO_REFUND_FAILED_LINES": False}
     first, second = two_upgrades(alice, now)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_ordinary_products_are_left_out_of_the_catalog():
-    assert CATALOG.get("tshirt") is None and len(CATALOG.items()) == 10  # 7 + 3 plans
+    assert CATALOG.get("tshirt") is None and len(CATALOG.items()) == 12  # 7 + 5 plans
 
 
 def test_offers_for_a_perpetual_license(alice, now):

@@ -156,21 +156,49 @@ def test_a_free_first_period_converts_to_paid_at_its_end(now):
 
 @pytest.mark.django_db
 def test_cancelled_by_the_customer_it_ends_at_the_period_end(now):
+    from saleor_license_plugin.licensing import plan_changes
+
     trial = subscribe("trial-cancel", now, variant="plan-free")
     post = subscribe("post-cancel", now)
-    Subscription.objects.update(auto_renew=False)
+    pre = subscribe("pre-no-renew", now, mode="prepaid")
+    for subscription in (trial, post):
+        plan_changes.set_cancel_at_period_end(subscription.pk, True, actor="user:alice", now=now)
+    Subscription.objects.filter(pk=pre.pk).update(auto_renew=False)  # pre-paid: no next period
     subscriptions.report_usage(post, 7, now + timedelta(days=1), now=now + timedelta(days=1))
-    report = billing.close_periods(CATALOG, now=post.current_period_end)
-    assert report.cancelled == 2 and report.rolled == 0
-    trial, post = refreshed(trial), refreshed(post)
-    assert trial.status == post.status == SubscriptionStatus.CANCELLED
-    assert trial.license.status == post.license.status == LicenseStatus.REVOKED
-    # Nothing for the free trial; the post-paid one still owes its last period, in arrears.
+    end = post.current_period_end
+    report = billing.close_periods(CATALOG, now=end)
+    assert report.cancelled == 3 and report.rolled == 0
+    trial, post, pre = refreshed(trial), refreshed(post), refreshed(pre)
+    assert {trial.status, post.status, pre.status} == {SubscriptionStatus.CANCELLED}
+    # Nothing for the free trial nor the pre-paid one; the post-paid one owes its last period.
     [bill] = SubscriptionBill.objects.all()
     assert bill.subscription_id == post.pk and bill.kind == BillKind.IN_ARREARS
-    billing.finalize_arrears(CATALOG, now=post.current_period_end + timedelta(days=5))
+    billing.finalize_arrears(CATALOG, now=end + timedelta(days=5))
     bill.refresh_from_db()
     assert (bill.users, bill.amount) == (7, Decimal("17.500"))
+    # The entitlements run to the period's end and expire (not revoked: nothing went wrong).
+    assert post.license.status == LicenseStatus.ACTIVE
+    assert expire_due(now=end + timedelta(minutes=1))["expired"] == 3
+    assert License.objects.get(pk=post.license_id).status == LicenseStatus.EXPIRED
+
+
+@pytest.mark.django_db
+def test_a_scheduled_downgrade_applies_before_the_next_period_is_billed(now):
+    from saleor_license_plugin.licensing import plan_changes
+
+    subscription = subscribe("downgrade", now, variant="plan-m-pro", mode="prepaid")
+    plan_changes.schedule_downgrade(
+        subscription.pk, CATALOG, "plan-m-basic", actor="user:alice", now=now
+    )
+    billing.close_periods(CATALOG, now=subscription.current_period_end)
+    subscription = refreshed(subscription)
+    assert (subscription.plan_variant, subscription.status) == ("plan-m-basic", "active")
+    [bill] = SubscriptionBill.objects.all()
+    assert bill.amount == Decimal("15.000")  # the next period at the cheaper plan
+    # The downgrade's revision survives the roll-over's own (the license row is re-read).
+    license = subscription.license
+    assert license.product_code == "plan-m-basic" and license.capacity == 20
+    assert license.term_expires_at == subscription.current_period_end
 
 
 @pytest.mark.django_db

@@ -1,0 +1,335 @@
+"""Provisioning requests (issue 11): a paid SUBSCRIBE line asks the merchant's system for the
+instance exactly once, signed: a webhook against a real HTTP server on 127.0.0.1 (retried with
+backoff through Celery while it answers 500), a Celery task sent to a real Redis broker, or
+nothing but a record for staff (manual)."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from datetime import timedelta
+
+import pytest
+import redis
+from celery import Celery
+from celery._state import get_current_app
+from django.conf import settings as django_settings
+from django.core import mail
+
+from saleor_license_plugin.fulfillment import provisioning as delivery
+from saleor_license_plugin.fulfillment.host import PlainHost
+from saleor_license_plugin.fulfillment.orders import apply_order
+from saleor_license_plugin.fulfillment.pipeline import fulfill
+from saleor_license_plugin.licensing import provisioning
+from saleor_license_plugin.licensing.keys import normalize
+from saleor_license_plugin.licensing.ports import Principal
+from saleor_license_plugin.licensing.pricing import LineAction
+from saleor_license_plugin.models import (
+    LicenseEvent,
+    ProvisioningRequest,
+    ProvisioningStatus,
+    Subscription,
+)
+from tests.fulfillment.payloads import LineInput, order
+from tests.payments.httpservers import ScriptedServer
+
+pytestmark = pytest.mark.django_db
+PARTNER = Principal("user:partner", "sales@partner.example")
+SECRET = "provisioning-secret-for-tests-0123456789"
+DETAILS = {
+    "mode": "prepaid",
+    "domain": "pbx.acme.example",
+    "data_location": "eu-west",
+    "admin_username": "Admin",
+    "company": "Acme GmbH",
+    "contact_name": "Ada",
+    "email": "ada@acme.example",
+    "send_credentials_to_customer": True,
+}
+
+
+def broker_url():
+    base = django_settings.REDIS_URL.rsplit("/", 1)[0]
+    return f"{base}/{int(os.environ.get('CELERY_TEST_REDIS_DB', '9'))}"
+
+
+@pytest.fixture
+def broker():
+    """A Celery app on a Redis broker of this test run's own; tasks run eagerly (a retry
+    runs again at once, as Celery runs an eager task's retries), messages sent by name
+    (``send_task``) really go to Redis."""
+    client = redis.Redis.from_url(broker_url())
+    client.flushdb()
+    previous = get_current_app()
+    app = Celery("provisioning-tests", broker=broker_url())
+    app.conf.task_always_eager = True
+    app.set_current()
+    yield client
+    previous.set_current()
+    client.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _mail(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+
+
+@pytest.fixture
+def server():
+    running = ScriptedServer().start()
+    yield running
+    running.stop()
+
+
+def configure(settings, **values):
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, **values}
+
+
+def paid(order_id="o-1", now=None):
+    from django.utils import timezone
+
+    line = [LineInput("plan-m", LineAction.SUBSCRIBE, subscription=DETAILS)]
+    return order(order_id, PARTNER, line, now or timezone.now())
+
+
+def expected_signature(header, body):
+    fields = dict(part.split("=", 1) for part in header.split(","))
+    signed = f"{fields['t']}.".encode() + body
+    return hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest() == fields["v1"]
+
+
+def test_the_webhook_is_signed_retried_on_500_and_taken_once(
+    settings, broker, server, django_capture_on_commit_callbacks
+):
+    configure(
+        settings,
+        PROVISIONING_MODE="webhook",
+        PROVISIONING_URL=server.url + "/provision",
+        PROVISIONING_SECRET=SECRET,
+    )
+    server.fail(500, count=2)
+    payload = paid()
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfill(payload, PlainHost())
+    request = ProvisioningRequest.objects.get()
+    assert len(server.requests) == 3  # 500, 500, 200
+    bodies = {body for _, _, _, body in server.requests}
+    for method, path, headers, body in server.requests:
+        assert (method, path) == ("POST", "/provision")
+        assert expected_signature(headers["x-license-signature"], body)
+        assert provisioning.verify(body, headers["x-license-signature"], SECRET)
+        assert not provisioning.verify(body + b" ", headers["x-license-signature"], SECRET)
+        assert headers["idempotency-key"] == request.request_id
+    assert len(bodies) == 1  # the same request each time
+    data = json.loads(bodies.pop())
+    subscription = Subscription.objects.get()
+    key = normalize(subscription.license.display_key())
+    grouped = subscription.license.display_key()
+    assert key not in json.dumps(data) and grouped not in json.dumps(data)
+    assert data["license_key_hint"] == subscription.license.key_hint
+    assert data["instance"] == {
+        "type": "cloud",
+        "data_location": "eu-west",
+        "domain": "pbx.acme.example",
+        "admin_username": "Admin",
+    }
+    assert data["customer"]["email"] == "ada@acme.example" and data["plan"]["name"] == "Cloud PBX"
+    assert base64.b64decode(data["subscription_id"]) == f"Subscription:{subscription.pk}".encode()
+    request.refresh_from_db()
+    assert request.status == ProvisioningStatus.REQUESTED and request.attempts == 3
+
+    # Redelivered fulfillment, the sweep, a stray retry: nothing is sent again.
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfill(payload, PlainHost())
+    delivery.post_webhook(request.pk)
+    delivery.sweep(now=request.created_at + timedelta(hours=1))
+    assert len(server.requests) == 3
+    assert ProvisioningRequest.objects.count() == 1
+    assert LicenseEvent.objects.filter(action="provisioning_requested").count() == 1
+
+
+def test_a_webhook_that_never_takes_it_fails_visibly(
+    settings, broker, server, django_capture_on_commit_callbacks
+):
+    configure(
+        settings,
+        PROVISIONING_MODE="webhook",
+        PROVISIONING_URL=server.url + "/provision",
+        PROVISIONING_SECRET=SECRET,
+    )
+    server.fail(503, count=1000)
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfill(paid(), PlainHost())
+    request = ProvisioningRequest.objects.get()
+    assert len(server.requests) == delivery.MAX_RETRIES + 1
+    assert request.status == ProvisioningStatus.FAILED and request.last_error == "HTTP 503"
+    assert delivery.backoff(0) == 10 and delivery.backoff(20) == delivery.BACKOFF_MAX
+
+
+def test_the_celery_mode_sends_the_merchants_task_once(
+    settings, broker, django_capture_on_commit_callbacks
+):
+    configure(
+        settings,
+        PROVISIONING_MODE="celery",
+        PROVISIONING_TASK="merchant.provision_instance",
+        PROVISIONING_SECRET=SECRET,
+    )
+    get_current_app().conf.task_always_eager = False  # send_task always goes to the broker
+    payload = paid()
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfill(payload, PlainHost())
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfill(payload, PlainHost())  # redelivered
+    request = ProvisioningRequest.objects.get()
+    delivery.send_celery(request.pk)
+    messages = broker.lrange("celery", 0, -1)
+    assert len(messages) == 1
+    message = json.loads(messages[0])
+    assert message["headers"]["task"] == "merchant.provision_instance"
+    args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+    assert args == [] and kwargs["request"]["request_id"] == request.request_id
+    body = provisioning.canonical_body(kwargs["request"])
+    assert expected_signature(kwargs["signature"], body)
+    request.refresh_from_db()
+    assert request.status == ProvisioningStatus.REQUESTED
+
+
+def test_manual_mode_records_the_request_for_staff(settings, django_capture_on_commit_callbacks):
+    payload = paid()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        fulfill(payload, PlainHost())
+        fulfill(payload, PlainHost())
+    request = ProvisioningRequest.objects.get()
+    assert request.status == ProvisioningStatus.MANUAL and request.mode == "manual"
+    assert request.orderer_email == "sales@partner.example"
+    assert callbacks == []  # nothing to hand over
+    # The order ID and key went out at once, with the keys email (before provisioning).
+    [keys] = [m for m in mail.outbox if "o-1" in m.subject]
+    assert keys.to == ["sales@partner.example"] and "o-1" in keys.body
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"PROVISIONING_MODE": "carrier-pigeon"}, "PROVISIONING_MODE"),
+        ({"PROVISIONING_MODE": "celery", "PROVISIONING_SECRET": SECRET}, "PROVISIONING_TASK"),
+        (
+            {"PROVISIONING_MODE": "webhook", "PROVISIONING_URL": "https://x.example/p"},
+            "PROVISIONING_SECRET",
+        ),
+        (
+            {
+                "PROVISIONING_MODE": "webhook",
+                "PROVISIONING_URL": "http://provisioning.example/p",
+                "PROVISIONING_SECRET": SECRET,
+            },
+            "PROVISIONING_URL",
+        ),
+    ],
+)
+def test_provisioning_settings_are_checked(settings, values, message):
+    from saleor_license_plugin.checks import provisioning_is_configured
+    from saleor_license_plugin.conf import from_django_settings
+
+    assert provisioning_is_configured(None) == []
+    configure(settings, **values)
+    with pytest.raises(ValueError, match=message):
+        from_django_settings()
+    (error,) = provisioning_is_configured(None)  # at startup, not on the first paid order
+    assert error.id == "saleor_license_plugin.E003" and message in error.msg
+    assert SECRET not in error.msg
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_retries_the_webhook_with_backoff_until_it_is_taken(
+    settings, server, tmp_path, monkeypatch
+):
+    """The fulfillment queues the delivery; a real Celery worker (Redis broker, the test
+    database) POSTs it, gets a 500, retries after the backoff and stops once it is taken."""
+    import time
+
+    from django.utils import timezone
+
+    from tests.fulfillment.test_worker import start_worker, wait_for
+
+    values = {
+        "PROVISIONING_MODE": "webhook",
+        "PROVISIONING_URL": server.url + "/provision",
+        "PROVISIONING_SECRET": SECRET,
+    }
+    configure(settings, **values)
+    monkeypatch.setenv("SALEOR_LICENSE_TEST_OVERRIDES", json.dumps(values))
+    redis.Redis.from_url(broker_url()).flushdb()
+    previous = get_current_app()
+    producer = Celery("provisioning-producer", broker=broker_url())
+    producer.set_current()
+    server.fail(500, count=1)
+    worker = start_worker(tmp_path, "provisioning")
+    try:
+        fulfill(paid("o-worker", timezone.now()), PlainHost())  # autocommit: queued at once
+        request = ProvisioningRequest.objects.get()
+        wait_for(
+            lambda: ProvisioningRequest.objects.filter(
+                pk=request.pk, status=ProvisioningStatus.REQUESTED
+            ).exists(),
+            90,
+            "the worker to deliver after one retry",
+        )
+        time.sleep(1.5)  # a duplicate, if any, would land now
+    finally:
+        previous.set_current()
+        worker.terminate()
+        worker.wait(20)
+        redis.Redis.from_url(broker_url()).flushdb()
+    statuses = [headers["idempotency-key"] for _, _, headers, _ in server.requests]
+    assert statuses == [request.request_id] * 2  # the 500, then the one that was taken
+    assert all(expected_signature(h["x-license-signature"], b) for _, _, h, b in server.requests)
+    request.refresh_from_db()
+    assert request.attempts == 2 and request.last_error == ""
+    log = (tmp_path / "provisioning.log").read_text()
+    assert "saleor_license_plugin.deliver_provisioning" in log and "retry" in log.lower()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_post_the_request_once(settings, server):
+    """Two runs at once (a redelivered task beside the sweep): the outbox claim lets one POST;
+    the other finds it claimed and sends nothing."""
+    import threading
+
+    from django.db import connection
+    from django.utils import timezone
+
+    configure(
+        settings,
+        PROVISIONING_MODE="webhook",
+        PROVISIONING_URL=server.url + "/provision",
+        PROVISIONING_SECRET=SECRET,
+    )
+    results = apply_order(paid("o-race", timezone.now()))
+    subscription = Subscription.objects.get()
+    request, _ = provisioning.create_request(subscription, orderer_email="a@b.example")
+    assert results[0].licenses == [subscription.license_id]
+    server.stall(0.5, count=2)  # the first POST is slow: the second run comes meanwhile
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            outcomes.append(delivery.post_webhook(request.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert len(server.requests) == 1
+    assert sorted(outcomes) == [False, True]  # the loser: "another run is sending it"
+    request.refresh_from_db()
+    assert request.status == ProvisioningStatus.REQUESTED
