@@ -416,7 +416,7 @@ def bill_intent(bill: SubscriptionBill, buyer_id: str, now: datetime) -> LineInt
     subscription = bill.subscription
     return LineIntent(
         action=LineAction.SUBSCRIPTION_BILL.value,
-        variant_id=subscription.plan_variant,
+        variant_id=bill.plan_variant or subscription.plan_variant,
         quantity=1,
         unit_price=str(bill.amount),
         currency=bill.currency,

@@ -153,11 +153,15 @@ def _catalog(catalogs: Catalogs, subscription: Subscription) -> Catalog | None:
     return catalogs(subscription.license.auto_renew_channel)
 
 
-def _plan(catalogs: Catalogs, subscription: Subscription) -> tuple[PlanTerms, Decimal] | None:
-    """The plan's terms and price (one pre-paid period) in the subscription's channel and
-    currency, or None when the catalog no longer sells it that way."""
+def _plan(
+    catalogs: Catalogs, subscription: Subscription, variant: str = ""
+) -> tuple[PlanTerms, Decimal] | None:
+    """The terms and price (one pre-paid period) of the subscription's plan (or ``variant``)
+    in the subscription's channel and currency, or None when the catalog no longer sells it
+    that way."""
     catalog = _catalog(catalogs, subscription)
-    item = catalog.get(subscription.plan_variant) if catalog is not None else None
+    variant = variant or subscription.plan_variant
+    item = catalog.get(variant) if catalog is not None else None
     if item is None or not isinstance(item.terms, PlanTerms):
         return None
     if item.price.currency != subscription.license.currency:
@@ -202,6 +206,7 @@ def _close_page(
     ended: list[Subscription] = []
     for subscription in page:
         trialing = subscription.status == SubscriptionStatus.TRIALING
+        period_plan = subscription.plan_variant  # what the ended period is billed at
         if subscription.cancel_at_period_end or subscription.pending_plan_variant:
             if not _apply_plan_changes(subscription, catalog, now):
                 report.unpriced += 1  # a scheduled plan, and no catalog to read it from
@@ -215,7 +220,9 @@ def _close_page(
             # the entitlement runs to this period's end and expires. A post-paid subscription
             # still owes this period, in arrears (a free trial period owes nothing).
             if not prepaid and not trialing:
-                bills.append(_bill(subscription, start, end, BillKind.IN_ARREARS, currency, now))
+                bills.append(
+                    _bill(subscription, start, end, BillKind.IN_ARREARS, currency, now, period_plan)
+                )
             subscription.status = SubscriptionStatus.CANCELLED
             ended.append(subscription)
             continue
@@ -229,7 +236,9 @@ def _close_page(
             _issue(bill, plan[1], now)
             bills.append(bill)
         elif not trialing:
-            bills.append(_bill(subscription, start, end, BillKind.IN_ARREARS, currency, now))
+            bills.append(
+                _bill(subscription, start, end, BillKind.IN_ARREARS, currency, now, period_plan)
+            )
         if trialing:
             subscription.status = SubscriptionStatus.ACTIVE
             report.converted += 1
@@ -269,12 +278,14 @@ def _bill(
     kind: str,
     currency: str,
     now: datetime,
+    plan_variant: str = "",
 ) -> SubscriptionBill:
     return SubscriptionBill(
         subscription=subscription,
         period_start=start,
         period_end=end,
         kind=kind,
+        plan_variant=plan_variant or subscription.plan_variant,
         currency=currency,
         status=BillStatus.ACCRUING,
         next_attempt_at=now,
@@ -399,7 +410,7 @@ def finalize_arrears(
             cursor = page[-1].pk
             ready = []
             for bill in page:
-                plan = _plan(catalog, bill.subscription)
+                plan = _plan(catalog, bill.subscription, bill.plan_variant)
                 if plan is None:
                     report.unpriced += 1
                     continue

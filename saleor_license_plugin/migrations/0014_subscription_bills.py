@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
                 ('period_start', models.DateTimeField()),
                 ('period_end', models.DateTimeField()),
                 ('kind', models.CharField(choices=[('in_advance', 'In advance'), ('in_arrears', 'In arrears')], max_length=16)),
+                ('plan_variant', models.CharField(blank=True, default='', max_length=200)),
                 ('users', models.PositiveIntegerField(blank=True, null=True)),
                 ('amount', models.DecimalField(blank=True, decimal_places=3, max_digits=12, null=True)),
                 ('currency', models.CharField(max_length=3)),

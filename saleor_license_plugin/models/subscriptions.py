@@ -109,6 +109,7 @@ class SubscriptionBill(models.Model):
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
     kind = models.CharField(max_length=16, choices=BillKind.choices)
+    plan_variant = models.CharField(max_length=200, blank=True, default="")  # the period's plan
     users = models.PositiveIntegerField(null=True, blank=True)  # post-paid: the period's peak
     amount = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     currency = models.CharField(max_length=3)

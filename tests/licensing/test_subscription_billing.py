@@ -278,3 +278,21 @@ def test_a_subscription_paid_after_its_suspended_period_ended_restarts_without_b
     assert subscription.license.term_expires_at == subscription.current_period_end
     assert billing.close_periods(CATALOG, now=paid_at + timedelta(hours=1)).rolled == 0
     assert SubscriptionBill.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_postpaid_period_is_billed_at_the_plan_it_ran_on_after_a_downgrade(now):
+    from saleor_license_plugin.licensing import plan_changes
+
+    subscription = subscribe("post-downgrade", now, variant="plan-m-pro")
+    day = now + timedelta(days=1)
+    subscriptions.report_usage(subscription, 10, day, now=day)
+    plan_changes.schedule_downgrade(
+        subscription.pk, CATALOG, "plan-m-basic", actor="user:alice", now=now
+    )
+    end = subscription.current_period_end
+    billing.close_periods(CATALOG, now=end)
+    assert refreshed(subscription).plan_variant == "plan-m-basic"  # from the next period on
+    billing.finalize_arrears(CATALOG, now=end + timedelta(days=5))
+    bill = SubscriptionBill.objects.get()
+    assert (bill.plan_variant, bill.users, bill.amount) == ("plan-m-pro", 10, Decimal("30.000"))
