@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('saleor_license_plugin', '0013_provisioning'),
+        ('saleor_license_plugin', '0012_provisioning'),
     ]
 
     operations = [
