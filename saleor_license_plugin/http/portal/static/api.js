@@ -2,7 +2,7 @@
 //
 // Both APIs take the same `Authorization: Bearer <token>`: inside Saleor it is Saleor's access
 // token (tokenCreate), which the plugin's API accepts too; standalone there is no Saleor and the
-// token is one of the server's API tokens (`make demo` prints one).
+// token is one of the server's API tokens (make demo prints one).
 import { describe } from "./messages.js";
 import { SALEOR } from "./queries.js";
 
@@ -125,7 +125,7 @@ export function plugin(query, variables, options) {
 }
 
 export function saleor(query, variables, options) {
-  if (!config.saleorApi) return Promise.reject(new ApiError(["This needs Saleor: run `make demo-saleor`."]));
+  if (!config.saleorApi) return Promise.reject(new ApiError(["This needs Saleor: run make demo-saleor."]));
   return call(config.saleorApi, query, variables, options);
 }
 

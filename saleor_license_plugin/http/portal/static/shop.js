@@ -88,7 +88,7 @@ async function ensureCheckout() {
 // lines: CheckoutLicenseLineInput[] (variantId, action, licenseKey, years, quantity, ...).
 export async function addToCart(lines) {
   if (!withSaleor()) {
-    throw new ApiError(["The cart needs Saleor: the standalone server has no checkouts (run `make demo-saleor`)."]);
+    throw new ApiError(["The cart needs Saleor: the standalone server has no checkouts (run make demo-saleor)."]);
   }
   const id = await ensureCheckout();
   const payload = await mutate(plugin, PLUGIN.ADD_LINES, { checkoutId: id, lines }, "checkoutLicenseLinesAdd");

@@ -84,7 +84,7 @@ function cartButton(box, linesFor, check = () => null) {
     button.disabled = true;
     return h("div", { class: "row" }, button,
       h("p", { class: "muted small", id: "cart-needs-saleor" },
-        "The cart needs Saleor's checkout (`make demo-saleor`): this standalone server shows prices, it sells nothing."));
+        "The cart needs Saleor's checkout (make demo-saleor): this standalone server shows prices, it sells nothing."));
   }
   button.addEventListener("click", () => busy(button, box, async () => {
     const problem = check();

@@ -146,11 +146,13 @@ async function processOrder(checkout, stripe) {
     if (made.error) throw new ApiError([made.error.message]);
     paymentData = { payment_method_id: made.paymentMethod.id };
   }
-  await mutate(saleor, SALEOR.PAYMENT_CREATE, {
-    id: checkout.id, input: { gateway, amount: checkout.totalPrice.gross.amount, returnUrl: returnUrl() },
-  }, "checkoutPaymentCreate");
+  // Gateways that send the buyer away need a URL to come back to; Saleor accepts only hosts in
+  // its ALLOWED_CLIENT_HOSTS setting there, so add the portal's host (docs: README, portal).
+  const back = gateway === OFFLINE ? null : returnUrl();
+  const input = { gateway, amount: checkout.totalPrice.gross.amount, ...(back ? { returnUrl: back } : {}) };
+  await mutate(saleor, SALEOR.PAYMENT_CREATE, { id: checkout.id, input }, "checkoutPaymentCreate");
 
-  let result = await complete(checkout.id, paymentData);
+  let result = await complete(checkout.id, paymentData, back);
   if (result.confirmationNeeded) {
     const data = JSON.parse(result.confirmationData || "{}");
     if (data.payment_url) {
@@ -161,15 +163,16 @@ async function processOrder(checkout, stripe) {
     if (data.client_secret && stripe) {
       const next = await stripe.stripe.handleNextAction({ clientSecret: data.client_secret }); // 3-D Secure
       if (next.error) throw new ApiError([next.error.message]);
-      result = await complete(checkout.id, {});
+      result = await complete(checkout.id, {}, back);
     }
   }
   if (!result.order) throw new ApiError(["The payment is not complete yet; try again."]);
   placed(result.order, gateway);
 }
 
-async function complete(id, paymentData) {
-  return mutate(saleor, SALEOR.COMPLETE, { id, paymentData: JSON.stringify(paymentData), redirectUrl: returnUrl() }, "checkoutComplete");
+async function complete(id, paymentData, redirectUrl) {
+  const variables = { id, paymentData: JSON.stringify(paymentData), ...(redirectUrl ? { redirectUrl } : {}) };
+  return mutate(saleor, SALEOR.COMPLETE, variables, "checkoutComplete");
 }
 
 function placed(order, gateway) {
@@ -189,7 +192,7 @@ export async function showPaymentReturn() {
   const id = sessionStorage.getItem("slp-portal-returning");
   if (!id || getConfig().mode !== "saleor") return show(box, "error", ["There is no payment in progress."]);
   try {
-    const result = await complete(id, {});
+    const result = await complete(id, {}, returnUrl());
     if (!result.order) throw new ApiError(["The payment was not completed. Your cart is unchanged: try again."]);
     sessionStorage.removeItem("slp-portal-returning");
     placed(result.order, MULTISAFEPAY);

@@ -18,7 +18,7 @@ export function showSignIn(done) {
         h("label", null, "API token",
           h("input", { id: "api-token", type: "password", autocomplete: "off", required: true, placeholder: "slp_…" })),
         h("p", { class: "muted small" },
-          "This is the standalone license server: it signs callers in with API tokens (`make demo` prints one). " +
+          "This is the standalone license server: it signs callers in with API tokens (make demo prints one). " +
             "Inside Saleor this page asks for your shop e-mail and password."),
       ];
 

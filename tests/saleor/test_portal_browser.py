@@ -1,0 +1,153 @@
+"""The reference portal inside a real Saleor, in headless Chromium: served by the plugin's
+route (/plugins/global/<PLUGIN_ID>/portal/) on Django's live server with Saleor's test
+settings; signs in with Saleor's tokenCreate, buys a new license (Saleor's products query,
+checkoutCreate, the plugin's checkoutLicenseLinesAdd), tries a coupon, pays offline with a
+purchase order number and the terms checkbox (updateMetadata, checkoutBillingAddressUpdate,
+checkoutPaymentCreate, checkoutComplete); staff capture the payment (Saleor's orderCapture),
+and the portal's My licenses shows the key.
+
+Skipped, visibly, where Chromium or Playwright is missing. Screenshots land in
+``$PORTAL_SCREENSHOTS`` (default: the test's tmp dir)."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from saleor.order.models import Order
+
+from license_fixtures import PLUGIN_ID, gid
+from payment_fixtures import OFFLINE_ID, capture_order
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or ""
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed (apt-get install chromium)"),
+    # the live server's thread has its own database connection: it sees committed rows only
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def replica_in_threads():
+    """Saleor's replica alias mirrors the test database, but Django points only the test
+    thread's connection at it (set_as_test_mirror); the live server's thread opens its own from
+    the settings, which still name the non-test database. Name the test database there too."""
+    from django.conf import settings
+    from django.db import connections
+
+    replica = connections.settings.get(settings.DATABASE_CONNECTION_REPLICA_NAME)
+    if replica is None:
+        yield
+        return
+    before = replica["NAME"]
+    replica["NAME"] = connections[settings.DATABASE_CONNECTION_DEFAULT_NAME].settings_dict["NAME"]
+    yield
+    replica["NAME"] = before
+
+
+def test_buy_pay_offline_and_see_the_key_in_the_portal(
+    replica_in_threads,
+    live_server,
+    license_plugin,
+    license_products,
+    offline_gateway,
+    customer_user,
+    orders_staff_client,
+    settings,
+    tmp_path,
+    monkeypatch,
+):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    # Playwright's sync API runs its event loop in this thread, which Django takes for an async
+    # context; the ORM calls below are plain synchronous test code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]  # browser, test client
+    shots = Path(os.environ.get("PORTAL_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    variant = gid("ProductVariant", license_products["pro-16"].pk)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="en-US")
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{live_server.url}/plugins/global/{PLUGIN_ID}/portal/")
+
+        # Saleor's tokenCreate: a wrong password reads as a sentence
+        page.locator("#email").fill(customer_user.email)
+        page.locator("#password").fill("not the password")
+        page.locator("#sign-in").click()
+        page.locator(".flash.error", has_text="Wrong e-mail or password").wait_for()
+        page.locator("#password").fill("password")
+        # Saleor delays the next attempt after a failure (LOGIN_ATTEMPT_DELAYED, 1 s and up):
+        # the portal says so; try again as a person would
+        for _ in range(10):
+            page.locator("#sign-in").click()
+            page.locator("#stats, #app .flash.error").first.wait_for()
+            if page.locator("#stats").count():
+                break
+            assert "(LOGIN_ATTEMPT_DELAYED)" in page.locator("#app .flash.error").inner_text()
+            page.wait_for_timeout(1000)
+        page.locator("#stats").wait_for()
+        assert page.locator("#stat-total .stat-value").inner_text() == "0"
+
+        # New: the editions come from Saleor's products (license.* metadata)
+        page.evaluate("location.hash = '#/buy/new'")
+        page.locator("#edition").select_option("Professional")
+        page.locator("#capacity").select_option(variant)
+        page.locator("#price-total", has_text="$700.00").wait_for()
+        page.locator("#add-to-cart").click()
+        page.locator(".flash.ok", has_text="Added to your cart").wait_for()
+        page.screenshot(path=str(shots / "portal-saleor-new.png"), full_page=True)
+
+        # Cart: the line, a coupon Saleor refuses, the total
+        page.locator('a[data-nav="cart"]').click()
+        page.locator("#cart-lines li").first.wait_for()
+        assert page.locator("#cart-lines li").count() == 1
+        assert page.locator("#cart-total").inner_text() == "$700.00"
+        page.locator("#coupon").fill("NO-SUCH-COUPON")
+        page.locator("#apply-coupon").click()
+        alert = page.locator(".flash.error")
+        alert.wait_for()
+        assert "{" not in alert.inner_text() and "(" in alert.inner_text()
+        page.screenshot(path=str(shots / "portal-saleor-cart.png"), full_page=True)
+
+        # Payment: billing address, PO number, terms, offline
+        page.locator("#proceed").click()
+        page.locator("#payment-form").wait_for()
+        page.locator("#first-name").fill("Ada")
+        page.locator("#last-name").fill("Lovelace")
+        page.locator("#street").fill("Unter den Linden 1")
+        page.locator("#postal-code").fill("10117")
+        page.locator("#city").fill("Berlin")
+        page.locator("#country").select_option("DE")
+        page.locator(f'input[name="gateway"][value="{OFFLINE_ID}"]').check()
+        page.locator("#has-reference").check()
+        page.locator("#reference").fill("PO-17")
+        page.locator("#process-order").click()  # terms not ticked yet
+        page.locator(".flash.error", has_text="accept the terms").wait_for()
+        page.locator("#terms").check()
+        page.screenshot(path=str(shots / "portal-saleor-payment.png"), full_page=True)
+        page.locator("#process-order").click()
+        page.locator("#order-placed, #app .flash.error").first.wait_for(timeout=60_000)
+        assert page.locator("#order-placed").count(), page.locator("#app .flash.error").inner_text()
+
+        order = Order.objects.get()
+        assert order.metadata["license.reference"] == "PO-17"
+        assert order.metadata["license.terms_accepted"] == "true"
+        assert order.billing_address.city == "BERLIN"  # Saleor normalizes it
+        captured = capture_order(
+            orders_staff_client, gid("Order", order.pk), order.total_gross_amount
+        )
+        assert captured["errors"] == [], captured
+
+        page.locator('a[data-nav="licenses"]').click()
+        card = page.locator("li[data-license]")
+        card.first.wait_for()
+        assert card.count() == 1
+        assert "Professional 16" in card.inner_text()
+        assert "active" in card.locator(".badge").inner_text()
+        page.screenshot(path=str(shots / "portal-saleor-licenses.png"), full_page=True)
+        browser.close()
+    assert errors == []
