@@ -149,5 +149,21 @@ def test_buy_pay_offline_and_see_the_key_in_the_portal(
         assert "Professional 16" in card.inner_text()
         assert "active" in card.locator(".badge").inner_text()
         page.screenshot(path=str(shots / "portal-saleor-licenses.png"), full_page=True)
+
+        # Expansion from the license card (its key handed over), into a new cart; then removed
+        card.get_by_role("button", name="Expand").click()
+        standby = page.locator(
+            f'#expansions input[data-variant="{gid("ProductVariant", license_products["standby"].pk)}"]'
+        )
+        standby.check()
+        page.locator("#price-total").wait_for()
+        page.locator("#add-to-cart").click()
+        page.locator(".flash.ok", has_text="Added to your cart").wait_for()
+        page.locator('a[data-nav="cart"]').click()
+        line = page.locator("#cart-lines li")
+        line.first.wait_for()
+        assert line.count() == 1 and "Hot standby" in line.inner_text()
+        line.get_by_role("button", name="Remove").click()
+        page.locator("#cart-empty").wait_for()
         browser.close()
     assert errors == []
