@@ -3,7 +3,7 @@
 import { mutate, saleor, withSaleor } from "../api.js";
 import { busy, flashBox, h, loading, money, mount, show, val } from "../dom.js";
 import { SALEOR } from "../queries.js";
-import { checkoutId, lineLabels, loadCheckout } from "../shop.js";
+import { lineLabels, loadCheckout } from "../shop.js";
 
 export function needsSaleor(what) {
   return h("div", { class: "notice", id: "needs-saleor" },
@@ -61,5 +61,4 @@ export async function showCart() {
     h("div", { class: "row" },
       h("a", { class: "button", href: "#/buy/new" }, "Add other products"),
       h("a", { class: "button primary", href: "#/payment", id: "proceed" }, "Proceed")));
-  return checkoutId();
 }
