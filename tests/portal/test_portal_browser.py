@@ -354,3 +354,29 @@ def test_every_page_fits_a_phone_screen(portal):
     fits("cart")
     context.close()
     assert errors == []
+
+
+def test_codes_saleor_puts_in_front_of_its_messages_read_as_the_plugins(page, portal):
+    """checkoutComplete may only use Saleor's codes, so the plugin leads the message with its
+    own ("STALE_QUOTE: ..."); the portal's one table reads both (messages.js, in the page)."""
+    page.goto(portal[0])
+    page.locator("#api-token").wait_for()
+    describe = """async (error) => {
+        const { describe } = await import(new URL("messages.js", location.href).href);
+        return describe(error);
+    }"""
+    stale = {"code": "INVALID", "field": None, "message": "STALE_QUOTE: The license changed."}
+    assert page.evaluate(describe, stale) == (
+        "A price or license changed since the line was added; remove the line and add it "
+        "again. (STALE_QUOTE)"
+    )
+    top_level = {"message": "x", "extensions": {"exception": {"code": "RATE_LIMITED"}}}
+    assert page.evaluate(describe, top_level) == (
+        "Too many attempts: wait a minute and try again. (RATE_LIMITED)"
+    )
+    generic = {"code": "INVALID", "field": "years", "message": "Years must be 1 to 10."}
+    assert page.evaluate(describe, generic) == (
+        "A value is not valid. (years) Years must be 1 to 10. (INVALID)"
+    )
+    unknown = {"code": "SOMETHING_NEW", "message": "A new refusal."}
+    assert page.evaluate(describe, unknown) == "A new refusal. (SOMETHING_NEW)"

@@ -141,6 +141,8 @@ def test_buy_pay_offline_and_see_the_key_in_the_portal(
         # Payment: billing address, PO number, terms, offline
         page.locator("#proceed").click()
         page.locator("#payment-form").wait_for()
+        saved = customer_user.default_billing_address  # the form starts from it (me { … })
+        assert page.locator("#street").input_value() == saved.street_address_1
         fill_billing_address(page)
         page.locator(f'input[name="gateway"][value="{OFFLINE_ID}"]').check()
         page.locator("#has-reference").check()

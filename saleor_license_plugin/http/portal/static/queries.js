@@ -29,6 +29,10 @@ export const SALEOR = {
   CHECKOUT_CREATE: `mutation CheckoutCreate($channel: String!) {
     checkoutCreate(input: { channel: $channel, lines: [] }) { checkout { id } ${ERRORS} }
   }`,
+  // The buyer's saved billing address fills the payment form when the checkout has none yet.
+  ME: `query Me {
+    me { email defaultBillingAddress { firstName lastName companyName streetAddress1 city postalCode country { code } } }
+  }`,
   CHECKOUT: `query Checkout($id: ID!) {
     checkout(id: $id) {
       id email voucherCode

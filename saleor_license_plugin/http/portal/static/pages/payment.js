@@ -24,9 +24,9 @@ export async function showPayment() {
   const body = h("div", null, loading());
   mount(h("h1", null, "Payment"), box, body);
   if (!withSaleor()) return body.replaceChildren(needsSaleor("Payment"));
-  let checkout;
+  let checkout, me;
   try {
-    checkout = await loadCheckout();
+    [checkout, { me }] = await Promise.all([loadCheckout(), saleor(SALEOR.ME, {})]);
   } catch (error) {
     body.replaceChildren();
     return show(box, "error", error.lines);
@@ -34,7 +34,10 @@ export async function showPayment() {
   if (!checkout || !checkout.lines.length) return body.replaceChildren(h("p", { class: "muted" }, "Your cart is empty."));
 
   const gateways = checkout.availablePaymentGateways;
-  const address = checkout.billingAddress || {};
+  const address = checkout.billingAddress || me?.defaultBillingAddress || {};
+  const countries = COUNTRIES.some(([code]) => code === address.country?.code) || !address.country
+    ? COUNTRIES
+    : [[address.country.code, address.country.code], ...COUNTRIES];
   const methods = h("div", { class: "stack", id: "methods" });
   const detail = h("div", { id: "method-detail" });
   let stripe = null; // { stripe, card } once Stripe.js mounted a card field
@@ -76,7 +79,7 @@ export async function showPayment() {
           h("label", null, "Postal code", h("input", { id: "postal-code", value: address.postalCode || "", required: true })),
           h("label", null, "City", h("input", { id: "city", value: address.city || "", required: true })),
           h("label", null, "Country", h("select", { id: "country" },
-            COUNTRIES.map(([code, name]) => h("option", { value: code, selected: address.country?.code === code }, name)))))),
+            countries.map(([code, name]) => h("option", { value: code, selected: address.country?.code === code }, name)))))),
       h("fieldset", null, h("legend", null, "Reference"),
         h("label", { class: "inline" }, hasReference, "I have a reference number or purchase order number"),
         h("label", { id: "reference-row", hidden: true }, referenceLabel, h("input", { id: "reference", maxlength: 64 }))),
