@@ -112,7 +112,9 @@ def test_buy_pay_offline_and_see_the_key_in_the_portal(
     variant = gid("ProductVariant", license_products["pro-16"].pk)
     with sync_api.sync_playwright() as playwright:
         browser, page, errors = browser_page(playwright)
-        page.goto(f"{live_server.url}/plugins/global/{PLUGIN_ID}/portal/")
+        # portal/?channel=<slug>: the page asks the plugin for that channel's config
+        with page.expect_request("**/portal/config.json?channel=main"):
+            page.goto(f"{live_server.url}/plugins/global/{PLUGIN_ID}/portal/?channel=main")
 
         # Saleor's tokenCreate: a wrong password reads as a sentence
         page.locator("#email").fill(customer_user.email)

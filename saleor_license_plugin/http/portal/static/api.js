@@ -18,7 +18,10 @@ export class ApiError extends Error {
 let config = null;
 
 export async function loadConfig(base) {
-  const response = await fetch(`${base}portal/config.json`, { headers: { Accept: "application/json" } });
+  // portal/?channel=<slug> sells in that Saleor channel (the plugin's default otherwise).
+  const channel = new URLSearchParams(window.location.search).get("channel");
+  const query = channel ? `?channel=${encodeURIComponent(channel)}` : "";
+  const response = await fetch(`${base}portal/config.json${query}`, { headers: { Accept: "application/json" } });
   if (!response.ok) throw new ApiError([`The portal's configuration could not be loaded (HTTP ${response.status}).`]);
   config = await response.json();
   return config;
