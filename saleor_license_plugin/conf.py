@@ -65,6 +65,11 @@ DEFAULTS: dict[str, Any] = {
     "AUTO_RENEW_RETRY_DAYS": [1, 3, 7],
     # Subscriptions: usage reports for a period are accepted this many days after it ends.
     "USAGE_LATE_DAYS": 3,
+    # Subscription bills: an unpaid bill makes the subscription past due; this many days
+    # after the bill was issued it is suspended, and SUBSCRIPTION_CANCEL_DAYS after that
+    # cancelled (its unpaid bills written off).
+    "SUBSCRIPTION_GRACE_DAYS": 7,
+    "SUBSCRIPTION_CANCEL_DAYS": 21,
     # "off": anonymous verifyLicenseKey callers get PERMISSION_DENIED; "minimal": status and
     # expiries only (no owner, deployment or offers).
     "ANONYMOUS_VERIFICATION": "off",
@@ -190,6 +195,8 @@ class LicenseSettings:
     auto_renew_lead_days: int = 7
     auto_renew_retry_days: tuple[int, ...] = (1, 3, 7)
     usage_late_days: int = 3
+    subscription_grace_days: int = 7
+    subscription_cancel_days: int = 21
     anonymous_verification: str = "off"
     rate_limits: Mapping[str, str | None] = field(default_factory=lambda: DEFAULT_RATE_LIMITS)
     rate_limit_cache: str = "default"
@@ -348,6 +355,8 @@ def from_django_settings() -> LicenseSettings:
         auto_renew_lead_days=int(raw["AUTO_RENEW_LEAD_DAYS"]),
         auto_renew_retry_days=tuple(int(days) for days in raw["AUTO_RENEW_RETRY_DAYS"]),
         usage_late_days=int(raw["USAGE_LATE_DAYS"]),
+        subscription_grace_days=max(0, int(raw["SUBSCRIPTION_GRACE_DAYS"])),
+        subscription_cancel_days=max(0, int(raw["SUBSCRIPTION_CANCEL_DAYS"])),
         anonymous_verification=str(raw["ANONYMOUS_VERIFICATION"] or "off"),
         rate_limits={**DEFAULT_RATE_LIMITS, **(raw["RATE_LIMITS"] or {})},
         rate_limit_cache=str(raw["RATE_LIMIT_CACHE"]),

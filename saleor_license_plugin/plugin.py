@@ -245,6 +245,9 @@ class LicensePlugin(BasePlugin):
                 catalog=self.catalog_for(channel),
                 checkout=SaleorCheckoutHost(settings, self.catalog_for, channel),
                 dashboard_widgets=dashboard_widgets_supported(),
+                # the portal's config: Saleor's own API on this host, the channel it sells in
+                saleor_api_url=request.build_absolute_uri("/graphql/"),
+                channel=channel.slug,
                 public_url=configured_plugin_url(PLUGIN_ID),
             )
 

@@ -6,6 +6,7 @@ from saleor_license_plugin.fulfillment.provisioning import (
 )
 from saleor_license_plugin.fulfillment.tasks import (
     auto_renew_task,
+    bill_subscriptions_task,
     expire_due_task,
     fulfill_order,
     invoice_order_task,
@@ -16,6 +17,7 @@ from saleor_license_plugin.fulfillment.tasks import (
 
 __all__ = [
     "auto_renew_task",
+    "bill_subscriptions_task",
     "deliver_provisioning",
     "expire_due_task",
     "fulfill_order",

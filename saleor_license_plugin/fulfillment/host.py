@@ -31,6 +31,10 @@ class TaskHost(Protocol):
         """The catalog renewal prices are quoted from outside a request, or None."""
         ...
 
+    def catalog_for_channel(self, channel: str) -> Any:
+        """The catalog of one channel (by slug; subscription bills are priced there), or None."""
+        ...
+
     # A paid line that could not be applied (``failures.py``):
     can_refund: bool
 
@@ -45,6 +49,11 @@ class TaskHost(Protocol):
     def charge_renewal(self, request: Any) -> Any:
         """Place and charge one auto-renewal order (``autorenew.RenewalRequest`` ->
         ``autorenew.ChargeResult``)."""
+        ...
+
+    def charge_bill(self, request: Any) -> Any:
+        """Place and charge one subscription bill off-session, as ``charge_renewal`` does
+        (``subscription_billing.BillRequest`` -> ``autorenew.ChargeResult``)."""
         ...
 
     # Invoices (``invoicing.py``):
@@ -78,6 +87,9 @@ class PlainHost:
     def catalog(self) -> Any:
         return None
 
+    def catalog_for_channel(self, channel: str) -> Any:
+        return self.catalog()  # one catalog here
+
     can_refund = False  # no payments here
 
     def refund_line(self, order_id: str, line_id: str) -> None:
@@ -87,6 +99,11 @@ class PlainHost:
         logger.warning("Order %s: %s", order_id, text)
 
     def charge_renewal(self, request: Any) -> Any:
+        from saleor_license_plugin.fulfillment.autorenew import ChargeResult
+
+        return ChargeResult("declined", message="this host takes no payments")
+
+    def charge_bill(self, request: Any) -> Any:
         from saleor_license_plugin.fulfillment.autorenew import ChargeResult
 
         return ChargeResult("declined", message="this host takes no payments")

@@ -24,6 +24,7 @@ from saleor_license_plugin.licensing import (
     lifecycle,
     partners,
     plan_changes,
+    subscription_billing,
     subscriptions,
 )
 from saleor_license_plugin.licensing.catalog import AddOnTerms, EditionTerms, PlanTerms, parse_terms
@@ -32,7 +33,13 @@ from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCod
 from saleor_license_plugin.licensing.lifecycle import Action, OrderLineRef, Owner
 from saleor_license_plugin.licensing.ports import Principal
 from saleor_license_plugin.licensing.pricing import LineAction
-from saleor_license_plugin.models import Deployment, License, LicenseEvent, LicenseStatus
+from saleor_license_plugin.models import (
+    Deployment,
+    License,
+    LicenseEvent,
+    LicenseKind,
+    LicenseStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +190,19 @@ def _apply_line(
         return
     if not order.paid:
         return  # changes to existing licenses, and subscriptions, wait for the money
+    if action is LineAction.SUBSCRIPTION_BILL:
+        # A subscription's bill paid through a Saleor order (off-session, or the customer
+        # paying an unpaid bill): recorded once, reactivating a past-due subscription.
+        subscription_billing.settle(
+            int((intent.details or {}).get("bill") or 0),
+            order_id=order.order_id,
+            order_line=ref,
+            actor=actor,
+            now=now,
+        )
+        if intent.license_id is not None:
+            result.licenses.append(intent.license_id)
+        return
     if action is LineAction.SUBSCRIBE:
         plan = _terms(terms, PlanTerms, "Not a plan.")
         subscription = subscriptions.start(
@@ -196,6 +216,15 @@ def _apply_line(
             now=now,
         )
         result.licenses.append(subscription.license_id)
+        # Its bills are priced in this order's channel and paid with the card this order
+        # saved for off-session use, if it did (subscription billing).
+        License.objects.filter(pk=subscription.license_id, auto_renew_channel="").update(
+            auto_renew_channel=order.channel
+        )
+        if order.payment_gateway:
+            License.objects.filter(pk=subscription.license_id, auto_renew_gateway="").update(
+                auto_renew_gateway=order.payment_gateway
+            )
         return
     license_id = int(intent.license_id or 0)
     how = lifecycle.ChangeOptions(order_line=ref, actor=actor, now=now)
@@ -323,9 +352,16 @@ def expire_due(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
         key = f"grace:{license_id}:suspend"
         if _withdraw(lifecycle.suspend_license, license_id, key, "payment overdue", "system"):
             counts["suspended"] += 1
-    lapsed = License.objects.filter(
-        Q(status=LicenseStatus.ACTIVE) & Q(term_expires_at__lte=now)
-    ).values_list("pk", flat=True)[:batch]
+    # A live subscription's entitlement follows its periods (subscription billing rolls the
+    # term over at each period's end, suspends and cancels it): not expired here.
+    live_subscription = Q(kind=LicenseKind.SUBSCRIPTION) & Q(
+        subscription__status__in=subscription_billing.LIVE
+    )
+    lapsed = (
+        License.objects.filter(Q(status=LicenseStatus.ACTIVE) & Q(term_expires_at__lte=now))
+        .exclude(live_subscription)
+        .values_list("pk", flat=True)[:batch]
+    )
     for license_id in list(lapsed):
         try:
             lifecycle.expire_license(license_id, now=now)

@@ -32,7 +32,13 @@ from saleor_license_plugin.fulfillment.pipeline import fulfill
 from saleor_license_plugin.licensing.checkout_lines import LineIntent
 from saleor_license_plugin.licensing.lifecycle import record_event
 from saleor_license_plugin.licensing.pricing import LineAction
-from saleor_license_plugin.models import License, LicenseEvent, LicenseStatus
+from saleor_license_plugin.models import (
+    BillStatus,
+    License,
+    LicenseEvent,
+    LicenseStatus,
+    SubscriptionBill,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,10 +107,12 @@ def _pages(fetch: Any, since: datetime, page_size: int) -> Iterator[list[Any]]:
 
 
 def unfulfilled(orders: list[PaidOrder]) -> list[PaidOrder]:
-    """The orders of one page that lack licenses or changes their lines paid for: two queries
-    for the page, whatever its size."""
+    """The orders of one page that lack licenses or changes their lines paid for (or a
+    subscription bill still unpaid): two queries for the page, whatever its size (three with
+    bill lines)."""
     new_lines: dict[str, int] = {}
     change_lines: set[str] = set()
+    bill_lines: dict[str, int] = {}  # subscription bills: done once the bill is paid
     orders = [order for order in orders if order.payload is not None]
     for order in orders:
         assert order.payload is not None
@@ -114,6 +122,8 @@ def unfulfilled(orders: list[PaidOrder]) -> list[PaidOrder]:
             intent = LineIntent(**line["intent"])
             if intent.line_action is LineAction.NEW:
                 new_lines[line["line_id"]] = intent.quantity
+            elif intent.line_action is LineAction.SUBSCRIPTION_BILL:
+                bill_lines[line["line_id"]] = int((intent.details or {}).get("bill") or 0)
             else:
                 change_lines.add(line["line_id"])
     issued: Counter[str] = Counter()
@@ -131,7 +141,19 @@ def unfulfilled(orders: list[PaidOrder]) -> list[PaidOrder]:
         .distinct()
     )
 
+    paid_bills = (
+        set(
+            SubscriptionBill.objects.filter(
+                pk__in=list(bill_lines.values()), status=BillStatus.PAID
+            ).values_list("pk", flat=True)
+        )
+        if bill_lines
+        else set()
+    )
+
     def complete(line_id: str) -> bool:
+        if line_id in bill_lines:
+            return bill_lines[line_id] in paid_bills
         if line_id in new_lines:
             return issued[line_id] >= new_lines[line_id] and line_id not in pending
         return line_id not in change_lines or line_id in applied

@@ -27,6 +27,7 @@ from saleor_license_plugin.fulfillment.orders import (
 from saleor_license_plugin.fulfillment.pipeline import fulfill
 from saleor_license_plugin.fulfillment.reconcile import reconcile
 from saleor_license_plugin.fulfillment.reminders import send_reminders
+from saleor_license_plugin.fulfillment.subscription_billing import run_subscription_billing
 
 logger = logging.getLogger(__name__)
 
@@ -114,3 +115,22 @@ def auto_renew_task() -> dict[str, Any]:
     """Run periodically (Celery beat, e.g. hourly): renew due licenses on saved cards."""
     report = _in_host(run_auto_renewals)
     return {"due": report.due, "paid": report.paid, "declined": report.declined}
+
+
+@shared_task(name="saleor_license_plugin.bill_subscriptions", **TASK_OPTIONS)
+def bill_subscriptions_task() -> dict[str, Any]:
+    """Run periodically (Celery beat, e.g. hourly): close ended subscription periods, bill
+    each once, charge saved cards, suspend and cancel what stays unpaid past the grace."""
+    host = task_host()
+    with host.context():
+        report = run_subscription_billing(host)
+    return {
+        "rolled": report.close.rolled,
+        "bills": report.close.bills,
+        "issued": report.finalize.issued,
+        "paid": report.paid,
+        "declined": report.declined,
+        "unpaid": report.unpaid,
+        "suspended": len(report.grace.suspended),
+        "cancelled": len(report.grace.cancelled),
+    }

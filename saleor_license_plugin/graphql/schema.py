@@ -43,6 +43,7 @@ from saleor_license_plugin.graphql.renewals import (
     resolve_license_reminder_preference,
 )
 from saleor_license_plugin.graphql.subscriptions import (
+    SubscriptionBillCheckoutCreate,
     SubscriptionCountableConnection,
     SubscriptionUsageReport,
     resolve_subscriptions,
@@ -91,6 +92,7 @@ class AllMutations(Mutation, PartnerMutations):
     license_reminders_set = LicenseRemindersSet.Field()
     license_auto_renew_set = LicenseAutoRenewSet.Field()
     subscription_usage_report = SubscriptionUsageReport.Field()
+    subscription_bill_checkout_create = SubscriptionBillCheckoutCreate.Field()
     subscription_provisioned = SubscriptionProvisioned.Field()
     subscription_provisioning_failed = SubscriptionProvisioningFailed.Field()
     subscription_upgrade_checkout_create = SubscriptionUpgradeCheckoutCreate.Field()

@@ -13,7 +13,10 @@ from saleor_license_plugin.graphql.core import (
     Money,
     as_graphql_error,
     context,
+    from_global_id,
     newest_first,
+    require_user,
+    to_global_id,
 )
 from saleor_license_plugin.graphql.queries import visible_licenses
 from saleor_license_plugin.graphql.types import LicenseType
@@ -21,7 +24,11 @@ from saleor_license_plugin.licensing import subscriptions
 from saleor_license_plugin.licensing.catalog import PlanTerms
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.lookup import license_by_key, not_found
-from saleor_license_plugin.models import Subscription
+from saleor_license_plugin.licensing.pricing import Money as MoneyValue
+from saleor_license_plugin.licensing.pricing import quantize
+from saleor_license_plugin.models import OPEN_BILL_STATUSES, Subscription, SubscriptionBill
+
+BILLS_SHOWN = 24
 
 PaymentModeEnum = graphene.Enum(
     "SubscriptionPaymentMode", [("PREPAID", "prepaid"), ("POSTPAID", "postpaid")]
@@ -54,6 +61,42 @@ def line_details(raw: Any) -> dict[str, Any] | None:
     return details
 
 
+class SubscriptionBillType(graphene.ObjectType):
+    id = graphene.ID(required=True)
+    period_start = graphene.DateTime(required=True, description="The period billed.")
+    period_end = graphene.DateTime(required=True)
+    kind = graphene.String(
+        required=True,
+        description="in_advance (pre-paid: the coming period) or in_arrears (post-paid).",
+    )
+    users = graphene.Int(description="Post-paid: the period's peak user accounts.")
+    amount = graphene.Field(Money, description="Null while a post-paid period still accrues.")
+    status = graphene.String(
+        required=True,
+        description="accruing, due, charging, unpaid, paid or written_off",
+    )
+    issued_at = graphene.DateTime(description="When the amount became final.")
+    paid_at = graphene.DateTime()
+    order_id = graphene.String(
+        required=True, description="The Saleor order that paid it (empty until paid)."
+    )
+    attempts = graphene.Int(required=True, description="Charges attempted on a saved card.")
+
+    class Meta:
+        name = "SubscriptionBill"
+        description = "One period's bill of a subscription (billed once per period)."
+
+    @staticmethod
+    def resolve_id(root: SubscriptionBill, info: Any) -> str:
+        return to_global_id("SubscriptionBill", root.pk)
+
+    @staticmethod
+    def resolve_amount(root: SubscriptionBill, info: Any) -> Any:
+        if root.amount is None:
+            return None
+        return MoneyValue(quantize(root.amount, root.currency), root.currency)
+
+
 class SubscriptionType(graphene.ObjectType):
     license = graphene.Field(LicenseType, required=True, description="Its entitlement.")
     plan = graphene.String(required=True)
@@ -83,10 +126,19 @@ class SubscriptionType(graphene.ObjectType):
         lambda: _provisioning_type(),
         description="The instance's provisioning request and its outcome (null: none yet).",
     )
+    bills = graphene.List(
+        graphene.NonNull(SubscriptionBillType),
+        required=True,
+        description=f"The latest {BILLS_SHOWN} bills, newest period first.",
+    )
 
     class Meta:
         name = "Subscription"
         interfaces = (relay.Node,)
+
+    @staticmethod
+    def resolve_bills(root: Subscription, info: Any) -> Any:
+        return list(root.bills.order_by("-period_start")[:BILLS_SHOWN])
 
     @staticmethod
     def resolve_pending_plan(root: Subscription, info: Any) -> str | None:
@@ -170,3 +222,38 @@ class SubscriptionUsageReport(BaseMutation):
             raise LicenseError(LicenseErrorCode.INVALID, "users must be a number.", "users")
         row = subscriptions.report_usage(subscription, users, at, now=ctx.now)
         return cls.success(peak_users=row.peak_users)
+
+
+class SubscriptionBillCheckoutCreate(BaseMutation):
+    checkout_id = graphene.ID(description="A new checkout holding the bill's line.")
+
+    class Arguments:
+        bill_id = graphene.ID(required=True, description="An unpaid SubscriptionBill.")
+
+    class Meta:
+        description = (
+            "Pay an unpaid subscription bill: a new checkout of yours (in the request's "
+            "channel) holding one line for the bill's amount; pay and complete it with Saleor "
+            "like any checkout (card, or offline: the bill is settled when staff mark the order "
+            "paid). A past-due or suspended subscription is active again once nothing is owed."
+        )
+
+    @classmethod
+    def perform(cls, ctx: ApiContext, bill_id: Any = None) -> Any:
+        pk = from_global_id(bill_id, "SubscriptionBill", "billId")
+        if ctx.checkout is None:
+            raise LicenseError(
+                LicenseErrorCode.NOT_FOUND, "Checkouts are served inside Saleor only.", "billId"
+            )
+        require_user(ctx)
+        bill = (
+            SubscriptionBill.objects.select_related("subscription__license")
+            .filter(pk=pk, status__in=OPEN_BILL_STATUSES)
+            .first()
+        )
+        if bill is None or not ctx.principal.can_see(bill.subscription.license):
+            raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such unpaid bill.", "billId")
+        checkout_id = ctx.checkout.create_bill_checkout(
+            ctx.principal, bill.pk, client_ip=ctx.client_ip
+        )
+        return cls.success(checkout_id=checkout_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import graphene
@@ -38,9 +39,16 @@ class LicenseKindEnum(graphene.Enum):
         description = "STANDARD, NOT_FOR_RESALE or TRIAL."
 
 
+# What a storefront may ask for: every line action but the plugin's own subscription bills.
+StorefrontLineAction = StrEnum(  # type: ignore[misc]
+    "StorefrontLineAction",
+    {a.name: a.value for a in LineAction if a is not LineAction.SUBSCRIPTION_BILL},
+)
+
+
 class LicenseActionEnum(graphene.Enum):
     class Meta:
-        enum = LineAction
+        enum = StorefrontLineAction
         name = "LicenseAction"
         description = "What a checkout line does to a license."
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from saleor_license_plugin.http import dashboard, device, graphql_view, invoice_link, unsubscribe
+from saleor_license_plugin.http import (
+    dashboard,
+    device,
+    graphql_view,
+    invoice_link,
+    portal,
+    unsubscribe,
+)
 from saleor_license_plugin.http.responses import json_error
 from saleor_license_plugin.licensing.errors import LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Catalog, CheckoutHost, Principal
@@ -24,14 +31,22 @@ def dispatch(
     catalog: Catalog,
     checkout: CheckoutHost | None = None,
     dashboard_widgets: bool = True,
+    saleor_api_url: str | None = None,
+    channel: str | None = None,
     public_url: str | None = None,
 ) -> HttpResponse:
     """Serve ``graphql/``, ``activation/``, ``reminders/unsubscribe/``,
-    ``invoices/download/`` and the Dashboard app under ``dashboard/``; a JSON 404 for anything
-    else. ``dashboard_widgets``: whether the host's Dashboard shows widget extensions (Saleor
-    3.22+); ``public_url``: the plugin's absolute base URL as the host is configured to be
-    reached (the manifest's URLs; else they are built from the request)."""
+    ``invoices/download/``, the Dashboard app under ``dashboard/`` and the reference portal
+    under ``portal/``; a JSON 404 for anything else. ``dashboard_widgets``: whether the host's
+    Dashboard shows widget extensions (Saleor 3.22+). ``saleor_api_url`` and ``channel``: where
+    the portal finds Saleor's API and which channel it sells in (none standalone).
+    ``public_url``: the plugin's absolute base URL as the host is configured to be reached (the
+    Dashboard manifest's URLs; else they are built from the request)."""
     route = path.strip("/")
+    if route == "portal" or route.startswith("portal/"):
+        return portal.serve(
+            request, path, catalog=catalog, saleor_api_url=saleor_api_url, channel=channel
+        )
     if route == "dashboard" or route.startswith("dashboard/"):
         return dashboard.serve(request, path, widgets=dashboard_widgets, public_url=public_url)
     if route == "graphql":

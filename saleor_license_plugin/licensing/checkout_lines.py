@@ -31,7 +31,14 @@ from saleor_license_plugin.licensing.lifecycle import Action, ensure_allowed
 from saleor_license_plugin.licensing.offers import LineRequest, PricedLine, quote_line
 from saleor_license_plugin.licensing.ports import Catalog, Principal
 from saleor_license_plugin.licensing.pricing import LineAction
-from saleor_license_plugin.models import Deployment, EndCustomer, License, LicenseKind
+from saleor_license_plugin.models import (
+    OPEN_BILL_STATUSES,
+    Deployment,
+    EndCustomer,
+    License,
+    LicenseKind,
+    SubscriptionBill,
+)
 
 INTENT_KEY = "saleor_license_plugin.intent"
 INTENT_MAC_KEY = "saleor_license_plugin.intent_mac"
@@ -255,6 +262,8 @@ def prepare_line(
         raise LicenseError(
             LicenseErrorCode.PERMISSION_DENIED, "Sign in to buy or change licenses.", "checkoutId"
         )
+    if line.action is LineAction.SUBSCRIPTION_BILL:  # placed by the plugin: bill_intent()
+        raise LicenseError(LicenseErrorCode.INVALID, "Not a line a checkout can ask for.", "action")
     license: License | None
     if line.license_id is not None:
         license = _buyer_license_by_id(line.license_id, buyer)
@@ -357,6 +366,9 @@ def revalidate_line(
         raise LicenseError(
             LicenseErrorCode.STALE_QUOTE, "The quote expired; add the line again.", "lines"
         )
+    if intent.line_action is LineAction.SUBSCRIPTION_BILL:
+        check_bill_line(intent, buyer)
+        return intent
     license = None
     if intent.license_id is not None:
         license = License.objects.select_related("deployment").filter(pk=intent.license_id).first()
@@ -395,6 +407,51 @@ def revalidate_line(
         )
     _check_deployment(priced, license, deployment)
     return intent
+
+
+def bill_intent(bill: SubscriptionBill, buyer_id: str, now: datetime) -> LineIntent:
+    """The checkout line that pays a subscription's bill (the plan's variant at the bill's
+    amount): placed by the plugin for an off-session charge or for the customer paying an
+    unpaid bill, never by a storefront."""
+    subscription = bill.subscription
+    return LineIntent(
+        action=LineAction.SUBSCRIPTION_BILL.value,
+        variant_id=bill.plan_variant or subscription.plan_variant,
+        quantity=1,
+        unit_price=str(bill.amount),
+        currency=bill.currency,
+        buyer_id=buyer_id,
+        quoted_at=now.isoformat(),
+        license_id=subscription.license_id,
+        details={
+            "bill": bill.pk,
+            "period_start": bill.period_start.isoformat(),
+            "period_end": bill.period_end.isoformat(),
+        },
+    )
+
+
+def check_bill_line(intent: LineIntent, buyer: Principal) -> None:
+    """At completion: the bill is the buyer's (or a subscription the buyer may see), still
+    open, and for the amount the line charges."""
+    bill_id = (intent.details or {}).get("bill")
+    bill = (
+        SubscriptionBill.objects.select_related("subscription__license")
+        .filter(pk=bill_id if isinstance(bill_id, int) else 0)
+        .first()
+    )
+    if bill is None or not buyer.can_see(bill.subscription.license):
+        raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such bill.", "lines")
+    if intent.license_id != bill.subscription.license_id:
+        raise _tampered("The bill line names another subscription.", "lines")
+    if bill.status not in OPEN_BILL_STATUSES:
+        raise LicenseError(LicenseErrorCode.STALE_QUOTE, "This bill is not open.", "lines")
+    if (
+        bill.amount is None
+        or Decimal(intent.unit_price) != bill.amount
+        or (intent.currency != bill.currency)
+    ):
+        raise LicenseError(LicenseErrorCode.STALE_QUOTE, "The bill changed.", "lines")
 
 
 def end_customer_from(metadata: Mapping[str, Any]) -> dict[str, str]:

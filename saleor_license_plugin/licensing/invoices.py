@@ -57,6 +57,7 @@ ACTION_LABELS = {
     LineAction.RENEW_LICENSE: "Term renewal",
     LineAction.RENEW_MAINTENANCE: "Maintenance renewal",
     LineAction.EXPANSION: "Expansion",
+    LineAction.SUBSCRIPTION_BILL: "Subscription period",
     LineAction.SUBSCRIBE: "Subscription",
     LineAction.PLAN_UPGRADE: "Plan upgrade",
 }

@@ -706,10 +706,21 @@ def record_event(
     before: dict[str, Any] | None,
     note: str = "",
     now: datetime | None = None,
+    order_line: OrderLineRef | None = None,
+    idempotency_key: str | None = None,
 ) -> LicenseEvent:
     """Record a change that is not one of the operations above (a device taking or freeing a
-    seat), in the same append-only history."""
-    return _record(license, action, actor=actor, before=before, note=note, now=now)
+    seat, a subscription bill paid), in the same append-only history."""
+    return _record(
+        license,
+        action,
+        actor=actor,
+        before=before,
+        note=note,
+        now=now,
+        order_line=order_line,
+        idempotency_key=idempotency_key,
+    )
 
 
 def reveal_key(license_id: int, *, actor: str, now: datetime | None = None) -> str:

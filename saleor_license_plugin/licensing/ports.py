@@ -118,3 +118,7 @@ class CheckoutHost(Protocol):
     ) -> tuple[str, list[AddedLine]]:
         """A new checkout of the caller's, holding these lines (all or none)."""
         ...
+
+    def create_bill_checkout(self, principal: Principal, bill_id: int, *, client_ip: str) -> str:
+        """A new checkout of the caller's holding one subscription bill's line; its id."""
+        ...

@@ -27,6 +27,9 @@ class LineAction(StrEnum):
     RENEW_MAINTENANCE = "renew_maintenance"
     EXPANSION = "expansion"
     SUBSCRIBE = "subscribe"
+    # A subscription's period bill (``subscription_billing``): placed by the plugin itself,
+    # never by a storefront (not in the API's LicenseAction enum).
+    SUBSCRIPTION_BILL = "subscription_bill"
     PLAN_UPGRADE = "plan_upgrade"  # a subscription moves to a dearer plan now (plan_changes)
 
 

@@ -40,8 +40,11 @@ from saleor_license_plugin.licensing.catalog import (
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.pricing import Money, quantize
 from saleor_license_plugin.models import (
+    BillKind,
+    BillStatus,
     LicenseKind,
     Subscription,
+    SubscriptionBill,
     SubscriptionStatus,
     UsageDay,
 )
@@ -262,21 +265,45 @@ def report_usage(
             LicenseErrorCode.LICENSE_NOT_ACTIVE, "The subscription is cancelled.", "subscription"
         )
     day = at.astimezone(UTC).date() if timezone.is_aware(at) else at.date()
-    row, created = UsageDay.objects.get_or_create(
-        subscription=subscription, day=day, defaults={"peak_users": users, "updated_at": now}
-    )
-    if not created:
-        UsageDay.objects.filter(pk=row.pk).update(
-            peak_users=Greatest(F("peak_users"), users), updated_at=now
+    with transaction.atomic():
+        _check_period_open(subscription, at)
+        row, created = UsageDay.objects.get_or_create(
+            subscription=subscription, day=day, defaults={"peak_users": users, "updated_at": now}
         )
-        row.refresh_from_db()
+        if not created:
+            UsageDay.objects.filter(pk=row.pk).update(
+                peak_users=Greatest(F("peak_users"), users), updated_at=now
+            )
+            row.refresh_from_db()
     return row
 
 
+def _check_period_open(subscription: Subscription, at: datetime) -> None:
+    """Refuse a report for a period whose post-paid bill is final (the period is closed), and
+    hold a bill still accruing until this report is written, so the bill's peak includes it
+    (``subscription_billing.finalize_arrears`` skips a held bill until the next run)."""
+    bill = (
+        SubscriptionBill.objects.select_for_update()
+        .filter(
+            subscription=subscription,
+            kind=BillKind.IN_ARREARS,
+            period_start__lte=at,
+            period_end__gt=at,
+        )
+        .first()
+    )
+    if bill is not None and bill.status != BillStatus.ACCRUING:
+        raise LicenseError(
+            LicenseErrorCode.PERIOD_CLOSED, "That period is closed to usage reports.", "at"
+        )
+
+
 def peak(subscription: Subscription, start: datetime, end: datetime) -> int:
-    """The most user accounts on any day of ``[start, end)``."""
+    """The most user accounts on any day (UTC) of ``[start, end)``."""
     found = UsageDay.objects.filter(
-        subscription=subscription, day__gte=start.date(), day__lt=end.date()
+        subscription=subscription,
+        day__gte=start.astimezone(UTC).date(),
+        day__lt=end.astimezone(UTC).date(),
     ).aggregate(peak=Max("peak_users"))["peak"]
     return int(found or 0)
 

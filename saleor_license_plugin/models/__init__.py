@@ -6,7 +6,8 @@
 - ``outbox``: messages and side effects performed exactly once;
 - ``reminders``: renewal reminders sent, customers' opt-outs;
 - ``autorenew``: automatic renewals, one per license and period;
-- ``subscriptions``: cloud/SaaS subscriptions, their daily peak usage and provisioning;
+- ``subscriptions``: cloud/SaaS subscriptions, their daily peak usage, provisioning and
+  period bills;
 - ``partners``: partners (resellers) and the end customers each one manages;
 - ``payments``: what the payment gateways record to act exactly once (processed
   notifications, refund attempts);
@@ -47,19 +48,26 @@ from saleor_license_plugin.models.payments import (
 )
 from saleor_license_plugin.models.reminders import CustomerPreference, ReminderClaim
 from saleor_license_plugin.models.subscriptions import (
+    OPEN_BILL_STATUSES,
+    BillKind,
+    BillStatus,
     ProvisioningRequest,
     ProvisioningStatus,
     Subscription,
+    SubscriptionBill,
     SubscriptionStatus,
     UsageDay,
 )
 
 __all__ = [
     "CUSTOMER_OWNER_PREFIX",
+    "OPEN_BILL_STATUSES",
     "Activation",
     "AppendOnlyError",
     "AppendOnlyQuerySet",
     "AutoRenewal",
+    "BillKind",
+    "BillStatus",
     "BillingContact",
     "CustomerPreference",
     "Deployment",
@@ -85,6 +93,7 @@ __all__ = [
     "RenewalStatus",
     "SigningKey",
     "Subscription",
+    "SubscriptionBill",
     "SubscriptionStatus",
     "UsageDay",
     "new_customer_id",

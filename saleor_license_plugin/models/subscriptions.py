@@ -81,6 +81,63 @@ class UsageDay(models.Model):
         return f"{self.day}: {self.peak_users} users"
 
 
+class BillKind(models.TextChoices):
+    IN_ADVANCE = "in_advance", "In advance"  # pre-paid: the plan price for the coming period
+    IN_ARREARS = "in_arrears", "In arrears"  # post-paid: per-user price x the period's peak
+
+
+class BillStatus(models.TextChoices):
+    ACCRUING = "accruing", "Accruing"  # post-paid period ended; late usage reports still count
+    DUE = "due", "Due"  # amount final: to be charged (now, or at ``next_attempt_at``)
+    CHARGING = "charging", "Charging"  # an attempt holds the row
+    UNPAID = "unpaid", "Unpaid"  # no card, retries spent or the card needs the customer
+    PAID = "paid", "Paid"
+    WRITTEN_OFF = "written_off", "Written off"  # the subscription was cancelled for non-payment
+
+
+OPEN_BILL_STATUSES = (BillStatus.DUE, BillStatus.CHARGING, BillStatus.UNPAID)
+
+
+class SubscriptionBill(models.Model):
+    """One period's bill: unique per subscription and period, so a period is billed once
+    whatever the retries, crashes or concurrent schedulers. Pre-paid bills cover the coming
+    period (``in_advance``), post-paid ones the period just ended (``in_arrears``, at its peak
+    users). ``reference`` names the attempt's checkout and payment, so an attempt interrupted
+    mid-charge resumes with the same provider idempotency key."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="bills")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    kind = models.CharField(max_length=16, choices=BillKind.choices)
+    plan_variant = models.CharField(max_length=200, blank=True, default="")  # the period's plan
+    users = models.PositiveIntegerField(null=True, blank=True)  # post-paid: the period's peak
+    amount = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=BillStatus.choices, db_index=True)
+    issued_at = models.DateTimeField(null=True, blank=True)  # amount final: the grace runs
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    reference = models.CharField(max_length=128, blank=True, default="")
+    order_id = models.CharField(max_length=128, blank=True, default="")
+    last_outcome = models.CharField(max_length=255, blank=True, default="")
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        app_label = "saleor_license_plugin"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("subscription", "period_start"), name="slp_bill_once_per_period"
+            )
+        ]
+        indexes = [models.Index(fields=("status", "next_attempt_at"), name="slp_bill_due")]
+
+    def __str__(self) -> str:
+        start = f"{self.period_start:%Y-%m-%d}"
+        return f"bill {self.pk} of subscription {self.subscription_id} from {start}"
+
+
 class ProvisioningStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # recorded, not yet handed to the merchant's system
     REQUESTED = "requested", "Requested"  # handed over (task sent, webhook answered 2xx)

@@ -19,9 +19,12 @@ from saleor.product.models import ProductVariant
 from saleor_license_plugin import conf
 from saleor_license_plugin.licensing import billing, holds, partners
 from saleor_license_plugin.licensing.checkout_lines import (
+    REFERENCE_KEY,
+    TERMS_ACCEPTED_KEY,
     LineFacts,
     LineInput,
     LineIntent,
+    bill_intent,
     check_checkout_requirements,
     check_new_line_owner,
     checkout_customer,
@@ -33,6 +36,7 @@ from saleor_license_plugin.licensing.checkout_lines import (
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.offers import PricedLine
 from saleor_license_plugin.licensing.ports import AddedLine, Catalog, Principal
+from saleor_license_plugin.models import OPEN_BILL_STATUSES, SubscriptionBill
 from saleor_license_plugin.saleor_host.auth import (
     decode_global_id,
     principal_for_user,
@@ -116,6 +120,53 @@ def add_license_lines(
         checkout_info = fetch_checkout_info(checkout, lines_info, manager)
         invalidate_checkout(checkout_info, lines_info, manager, save=True)
     return created
+
+
+def add_bill_line(checkout: Checkout, bill_id: int, *, settings: conf.LicenseSettings) -> None:
+    """The checkout line that pays a subscription bill: the plan's variant at the bill's amount
+    (``licensing.checkout_lines.bill_intent``), checked again at completion like every license
+    line. The customer accepted the terms when subscribing; the bill is the reference."""
+    from saleor.checkout.utils import get_or_create_checkout_metadata
+
+    bill = (
+        SubscriptionBill.objects.select_related("subscription__license")
+        .filter(pk=bill_id, status__in=OPEN_BILL_STATUSES)
+        .first()
+    )
+    if bill is None or bill.amount is None:
+        raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such open bill.", "billId")
+    if bill.currency != checkout.currency:
+        raise LicenseError(
+            LicenseErrorCode.CURRENCY_MISMATCH,
+            "The bill is not in the checkout's currency.",
+            "billId",
+        )
+    owner = user_global_id(checkout.user_id) if checkout.user_id else ""
+    intent = bill_intent(bill, owner, timezone.now())
+    variant_pk = decode_global_id(intent.variant_id, "ProductVariant")
+    variant = ProductVariant.objects.filter(pk=variant_pk or 0).first()
+    if variant is None:
+        raise LicenseError(LicenseErrorCode.NOT_FOUND, "The plan left the catalog.", "billId")
+    with transaction.atomic():
+        metadata = get_or_create_checkout_metadata(checkout)
+        metadata.store_value_in_metadata(
+            {TERMS_ACCEPTED_KEY: "true", REFERENCE_KEY: f"SB-{bill.pk}"}
+        )
+        metadata.save(update_fields=["metadata"])
+        CheckoutLine.objects.create(
+            checkout=checkout,
+            variant=variant,
+            quantity=1,
+            currency=checkout.currency,
+            price_override=bill.amount,
+            undiscounted_unit_price_amount=bill.amount,
+            private_metadata=intent.to_metadata(settings.key_secret),
+            **checkout_line_fields(price_override_reason="Subscription bill"),
+        )
+        manager = plugins_manager()
+        lines_info, _ = fetch_checkout_lines(checkout)
+        checkout_info = fetch_checkout_info(checkout, lines_info, manager)
+        invalidate_checkout(checkout_info, lines_info, manager, save=True)
 
 
 def guard_completion(
@@ -313,6 +364,20 @@ class SaleorCheckoutHost:
             raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such customer.", "token")
         with transaction.atomic():
             return self._add(new_checkout(user, self.channel), principal, lines, client_ip)
+
+    def create_bill_checkout(self, principal: Principal, bill_id: int, *, client_ip: str) -> str:
+        """A new checkout of the signed-in customer in the request's channel holding the
+        bill's line (the bill must be in the channel's currency)."""
+        from saleor.account.models import User
+
+        pk = decode_global_id(principal.user_id or "", "User")
+        user = User.objects.filter(pk=pk, is_active=True).first() if pk else None
+        if user is None or self.channel is None:
+            raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such customer.", "billId")
+        with transaction.atomic():
+            checkout = new_checkout(user, self.channel)
+            add_bill_line(checkout, bill_id, settings=self.settings)
+        return graphene.Node.to_global_id("Checkout", checkout.pk)
 
 
 def new_checkout(user: Any, channel: Any) -> Checkout:

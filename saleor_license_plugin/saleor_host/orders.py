@@ -154,6 +154,17 @@ class SaleorTaskHost:
         channel = (channels.filter(slug=slug) if slug else channels.order_by("pk")).first()
         return plugin.catalog_for(channel) if channel is not None else None
 
+    def catalog_for_channel(self, channel: str) -> Any:
+        """The license plugin's catalog of one active channel, or None."""
+        from saleor.channel.models import Channel
+        from saleor.plugins.manager import get_plugins_manager
+
+        plugin = get_plugins_manager(allow_replica=False).get_plugin(LICENSE_PLUGIN_ID)
+        found = Channel.objects.filter(slug=channel, is_active=True).first()
+        if plugin is None or not hasattr(plugin, "catalog_for") or found is None:
+            return None
+        return plugin.catalog_for(found)
+
     can_refund = True
 
     def refund_line(self, order_id: str, line_id: str) -> None:
@@ -186,41 +197,11 @@ class SaleorTaskHost:
         complete it with the card saved at the first purchase, off-session: Saleor's own
         completion creates the paid order and its hooks extend the licenses. Resuming an
         attempt reuses its checkout, so its payment, so Stripe's idempotency key."""
-        from saleor.account.models import User
-        from saleor.channel.models import Channel
-        from saleor.checkout.complete_checkout import complete_checkout
-        from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
-        from saleor.checkout.models import Checkout
-        from saleor.checkout.utils import get_or_create_checkout_metadata
-        from saleor.payment import PaymentError as SaleorPaymentError
-        from saleor.payment.utils import create_payment, fetch_customer_id
-        from saleor.plugins.manager import get_plugins_manager
 
-        from saleor_license_plugin.saleor_host.auth import decode_global_id, principal_for_user
-        from saleor_license_plugin.saleor_host.checkout import add_license_lines, new_checkout
-        from saleor_license_plugin.saleor_host.compat import checkout_total
+        def add_lines(checkout: Any, user: Any, channel: Any, license_plugin: Any) -> None:
+            from saleor_license_plugin.saleor_host.auth import principal_for_user
+            from saleor_license_plugin.saleor_host.checkout import add_license_lines
 
-        user_pk = decode_global_id(request.owner_id, "User")
-        user = User.objects.filter(pk=user_pk, is_active=True).first() if user_pk else None
-        channel = Channel.objects.filter(slug=request.channel, is_active=True).first()
-        if user is None or channel is None:
-            return ChargeResult("declined", message="customer or channel gone")
-        manager = get_plugins_manager(allow_replica=False)
-        license_plugin = manager.get_plugin(LICENSE_PLUGIN_ID)
-        gateway = manager.get_plugin(request.gateway, channel_slug=channel.slug)
-        customer_id = fetch_customer_id(user, request.gateway)
-        cards = gateway.saved_cards(customer_id) if gateway and customer_id else []
-        if license_plugin is None or not cards:
-            return ChargeResult("declined", message="no saved card")
-        marker = {RENEWAL_MARKER: request.reference}
-        checkout = Checkout.objects.filter(
-            user=user, metadata_storage__private_metadata__contains=marker
-        ).first()
-        if checkout is None:
-            checkout = new_checkout(user, channel)
-            metadata = get_or_create_checkout_metadata(checkout)
-            metadata.store_value_in_private_metadata(marker)
-            metadata.save(update_fields=["private_metadata"])
             licenses = License.objects.in_bulk([item.license_id for item in request.items])
             lines = [
                 LineInput(
@@ -240,34 +221,32 @@ class SaleorTaskHost:
                 catalog=license_plugin.catalog_for(channel),
                 client_ip="auto-renew",
             )
-        lines_info, _ = fetch_checkout_lines(checkout)
-        checkout_info = fetch_checkout_info(checkout, lines_info, manager)
-        if not checkout.payments.filter(is_active=True).exists():
-            total = checkout_total(manager, checkout_info, lines_info)
-            create_payment(
-                gateway=request.gateway,
-                total=total.gross.amount,
-                currency=total.gross.currency,
-                email=user.email,
-                checkout=checkout,
-            )
-        try:
-            order, action_required, _ = complete_checkout(
-                manager=manager,
-                checkout_info=checkout_info,
-                lines=lines_info,
-                payment_data={"payment_method_id": cards[0], "off_session": True},
-                store_source=False,
-                user=user,
-                app=None,
-            )
-        except (ValidationError, SaleorPaymentError) as exc:
-            return ChargeResult("declined", message=str(exc)[:200])
-        if order is not None:
-            return ChargeResult("paid", order_id=str(order.pk))
-        if action_required:
-            return ChargeResult("action_required", message="the card needs the customer")
-        return ChargeResult("declined", message="no order")
+
+        return _charge_off_session(
+            owner_id=request.owner_id,
+            gateway_id=request.gateway,
+            channel_slug=request.channel,
+            reference=request.reference,
+            add_lines=add_lines,
+        )
+
+    def charge_bill(self, request: Any) -> ChargeResult:
+        """A subscription's bill, charged like an auto-renewal: a checkout of the customer's
+        holding one bill line (the plan's variant at the bill's amount), completed off-session
+        with the card saved at the purchase; the paid order's fulfillment settles the bill."""
+
+        def add_lines(checkout: Any, user: Any, channel: Any, license_plugin: Any) -> None:
+            from saleor_license_plugin.saleor_host.checkout import add_bill_line
+
+            add_bill_line(checkout, request.bill_id, settings=license_plugin.license_settings())
+
+        return _charge_off_session(
+            owner_id=request.owner_id,
+            gateway_id=request.gateway,
+            channel_slug=request.channel,
+            reference=request.reference,
+            add_lines=add_lines,
+        )
 
     def note_on_order(self, order_id: str, text: str) -> None:
         from saleor.order.events import order_note_added_event
@@ -297,6 +276,83 @@ class SaleorTaskHost:
 
 LICENSE_PLUGIN_ID = "saleor_license_plugin"
 RENEWAL_MARKER = "saleor_license_plugin.auto_renew"  # checkout private metadata: the attempt
+
+
+def _charge_off_session(
+    *, owner_id: str, gateway_id: str, channel_slug: str, reference: str, add_lines: Any
+) -> ChargeResult:
+    """Auto-renewals and subscription bills alike: a checkout of the customer's marked with
+    the attempt's reference (found again when the attempt resumes, so the same payment and
+    the same provider idempotency key), its lines added once by ``add_lines``, completed by
+    Saleor's own ``complete_checkout`` on the customer's saved card, off-session."""
+    from saleor.account.models import User
+    from saleor.channel.models import Channel
+    from saleor.checkout.complete_checkout import complete_checkout
+    from saleor.checkout.fetch import fetch_checkout_info, fetch_checkout_lines
+    from saleor.checkout.models import Checkout
+    from saleor.checkout.utils import get_or_create_checkout_metadata
+    from saleor.payment import PaymentError as SaleorPaymentError
+    from saleor.payment.utils import create_payment, fetch_customer_id
+    from saleor.plugins.manager import get_plugins_manager
+
+    from saleor_license_plugin.licensing.errors import LicenseError
+    from saleor_license_plugin.saleor_host.auth import decode_global_id
+    from saleor_license_plugin.saleor_host.checkout import new_checkout
+    from saleor_license_plugin.saleor_host.compat import checkout_total
+
+    user_pk = decode_global_id(owner_id, "User")
+    user = User.objects.filter(pk=user_pk, is_active=True).first() if user_pk else None
+    channel = Channel.objects.filter(slug=channel_slug, is_active=True).first()
+    if user is None or channel is None:
+        return ChargeResult("declined", message="customer or channel gone")
+    manager = get_plugins_manager(allow_replica=False)
+    license_plugin = manager.get_plugin(LICENSE_PLUGIN_ID)
+    gateway = manager.get_plugin(gateway_id, channel_slug=channel.slug)
+    customer_id = fetch_customer_id(user, gateway_id)
+    cards = gateway.saved_cards(customer_id) if gateway and customer_id else []
+    if license_plugin is None or not cards:
+        return ChargeResult("declined", message="no saved card")
+    marker = {RENEWAL_MARKER: reference}
+    checkout = Checkout.objects.filter(
+        user=user, metadata_storage__private_metadata__contains=marker
+    ).first()
+    if checkout is None:
+        checkout = new_checkout(user, channel)
+        metadata = get_or_create_checkout_metadata(checkout)
+        metadata.store_value_in_private_metadata(marker)
+        metadata.save(update_fields=["private_metadata"])
+        try:
+            add_lines(checkout, user, channel, license_plugin)
+        except LicenseError as exc:
+            return ChargeResult("declined", message=f"{exc.code.value}: {exc.message}"[:200])
+    lines_info, _ = fetch_checkout_lines(checkout)
+    checkout_info = fetch_checkout_info(checkout, lines_info, manager)
+    if not checkout.payments.filter(is_active=True).exists():
+        total = checkout_total(manager, checkout_info, lines_info)
+        create_payment(
+            gateway=gateway_id,
+            total=total.gross.amount,
+            currency=total.gross.currency,
+            email=user.email,
+            checkout=checkout,
+        )
+    try:
+        order, action_required, _ = complete_checkout(
+            manager=manager,
+            checkout_info=checkout_info,
+            lines=lines_info,
+            payment_data={"payment_method_id": cards[0], "off_session": True},
+            store_source=False,
+            user=user,
+            app=None,
+        )
+    except (ValidationError, SaleorPaymentError) as exc:
+        return ChargeResult("declined", message=str(exc)[:200])
+    if order is not None:
+        return ChargeResult("paid", order_id=str(order.pk))
+    if action_required:
+        return ChargeResult("action_required", message="the card needs the customer")
+    return ChargeResult("declined", message="no order")
 
 
 def _plugin_settings() -> conf.LicenseSettings:

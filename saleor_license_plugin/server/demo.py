@@ -287,6 +287,19 @@ def check_with_urllib(example: Example, base_url: str) -> tuple[bool, str]:
     return status == example.expect_status, f"HTTP {status}"
 
 
+def check_portal(base_url: str) -> tuple[bool, str]:
+    """The portal's page and its config (standalone: no Saleor, the catalog inline)."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/portal/", timeout=60) as response:  # noqa: S310
+            page = response.read().decode()
+        with urllib.request.urlopen(f"{base_url}/portal/config.json", timeout=60) as response:  # noqa: S310
+            config = json.loads(response.read())
+    except (urllib.error.URLError, ValueError) as error:
+        return False, str(error)
+    ok = "portal/app.js" in page and config.get("mode") == "standalone" and bool(config["catalog"])
+    return ok, json.dumps(config)[:200]
+
+
 def run_checks(items: list[Example], base_url: str) -> bool:
     check = check_with_curl if shutil.which("curl") and shutil.which("bash") else check_with_urllib
     failures = 0
@@ -295,7 +308,12 @@ def run_checks(items: list[Example], base_url: str) -> bool:
         failures += not ok
         print(f"  {'ok  ' if ok else 'FAIL'} {example.title}" + ("" if ok else f": {detail}"))
     print(f"{len(items) - failures}/{len(items)} examples returned data without errors.")
-    return failures == 0
+    portal_ok, detail = check_portal(base_url)
+    print(
+        f"  {'ok  ' if portal_ok else 'FAIL'} Portal page and config"
+        + ("" if portal_ok else f": {detail}")
+    )
+    return failures == 0 and portal_ok
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -318,6 +336,12 @@ def print_banner(base_url: str, seeded: Seeded, items: list[Example]) -> None:
     print(f"\nLicense API (demo) running at {base_url}/")
     print(f"  GraphQL endpoint and GraphiQL: {base_url}/graphql/")
     print(f"  Device activation endpoint:    {base_url}/activation/  (POST JSON)")
+    print(f"  Reference partner portal:      {base_url}/portal/  (log in with the customer token)")
+    print(
+        "    Standalone, the portal verifies keys, prices upgrades, renewals and expansions, shows"
+        "\n    the dashboard and your licenses and downloads offline activation files. The cart,"
+        "\n    payment and orders need Saleor's checkout: run `make demo-saleor`."
+    )
     print(f"\nCustomer token: {seeded.customer_token}")
     print(f"Staff token:    {seeded.staff_token}")
     print("Demo keys:")

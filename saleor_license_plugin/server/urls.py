@@ -9,6 +9,8 @@ urlpatterns: list[URLPattern] = [
     path("reminders/unsubscribe/", views.unsubscribe, name="license-unsubscribe"),
     path("dashboard/", views.dashboard, name="license-dashboard"),
     path("dashboard/<path:rest>", views.dashboard, name="license-dashboard-path"),
+    path("portal/", views.portal, name="license-portal"),
+    path("portal/<path:rest>", views.portal, name="license-portal-path"),
     path("invoices/download/", views.invoice_download, name="license-invoice-download"),
 ]
 if getattr(settings, "LICENSE_BENCHMARK", False):

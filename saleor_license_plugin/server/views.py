@@ -49,6 +49,11 @@ def dashboard(request: HttpRequest, rest: str = "") -> HttpResponse:
     return dispatch(request, f"dashboard/{rest}", principal=ANONYMOUS, catalog=load_catalog())
 
 
+def portal(request: HttpRequest, rest: str = "") -> HttpResponse:
+    # The reference portal's page, assets and config: public; its API calls carry a token.
+    return dispatch(request, f"portal/{rest}", principal=ANONYMOUS, catalog=load_catalog())
+
+
 @csrf_exempt
 def invoice_download(request: HttpRequest) -> HttpResponse:
     # The one-time token in the link names the invoice.

@@ -45,3 +45,35 @@ def test_the_instance_reports_usage_with_its_key():
     assert edge["node"]["peakUsers"] == 12
     unknown = gql(REPORT, {"key": "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-A", "users": 3})
     assert unknown.codes("subscriptionUsageReport") in (["NOT_FOUND"], ["MALFORMED_KEY"])
+
+
+BILLS = """{ subscriptions(first: 10) { edges { node { status autoRenew bills {
+  id kind status users periodStart amount { amount currency } orderId } } } } }"""
+PAY_BILL = """mutation($id: ID!) { subscriptionBillCheckoutCreate(billId: $id) {
+  checkoutId errors { field code } } }"""
+
+
+def test_bills_show_on_the_subscription_and_a_closed_period_refuses_reports():
+    from datetime import timedelta
+
+    from saleor_license_plugin.licensing import subscription_billing as billing
+    from tests.factories import CATALOG
+
+    subscription = subscribed()
+    key = subscription.license.display_key()
+    gql(REPORT, {"key": key, "users": 12})
+    end = subscription.current_period_end
+    billing.close_periods(CATALOG, now=end)
+    billing.finalize_arrears(CATALOG, now=end + timedelta(days=30))
+    [edge] = gql(BILLS, principal=ALICE).data["subscriptions"]["edges"]
+    [bill] = edge["node"]["bills"]
+    assert (bill["kind"], bill["status"], bill["users"]) == ("in_arrears", "due", 12)
+    assert bill["amount"] == {"amount": 30.0, "currency": "EUR"} and bill["orderId"] == ""
+    assert edge["node"]["autoRenew"] is True
+    # Paying it needs Saleor's checkouts; someone else's bill is not found either way.
+    assert gql(PAY_BILL, {"id": bill["id"]}, principal=BOB).codes(
+        "subscriptionBillCheckoutCreate"
+    ) == ["NOT_FOUND"]
+    assert gql(PAY_BILL, {"id": "nope"}, principal=ALICE).codes(
+        "subscriptionBillCheckoutCreate"
+    ) == ["INVALID_ID"]

@@ -10,8 +10,8 @@ one the Dashboard's tokenRefresh brought.
 
 Run with ``make test-dashboard SALEOR_DASHBOARD_SRC=/path/to/saleor-dashboard`` (README,
 Tests). Skipped, with the reason, when the Dashboard build, the Saleor environment, Chromium or
-Playwright is missing. Screenshots land in ``$DASHBOARD_SCREENSHOTS`` (default: the test's tmp
-dir)."""
+Playwright is missing. Screenshots land in ``$DASHBOARD_SCREENSHOTS`` (default
+``test-artifacts/dashboard/``, not committed)."""
 
 from __future__ import annotations
 
@@ -313,7 +313,7 @@ def shoot(page: Any, path: Path) -> None:
 
 def test_the_app_in_the_real_dashboard(shop: Shop, dashboard: str, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    shots = Path(os.environ.get("DASHBOARD_SCREENSHOTS") or tmp_path)
+    shots = Path(os.environ.get("DASHBOARD_SCREENSHOTS") or REPO / "test-artifacts" / "dashboard")
     shots.mkdir(parents=True, exist_ok=True)
 
     token = staff_token(shop)

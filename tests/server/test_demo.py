@@ -37,6 +37,8 @@ def test_the_demo_seeds_and_every_printed_example_works(tmp_path):
     assert "10/10 examples returned data without errors." in out
     assert out.count("curl -s") == 10 and "FAIL" not in out
     assert "GraphQL endpoint and GraphiQL: http://127.0.0.1:" in out
+    assert "Reference partner portal:      http://127.0.0.1:" in out
+    assert "ok   Portal page and config" in out and "make demo-saleor" in out
     assert (tmp_path / "licenses.sqlite3").exists()  # SQLite under the data dir
 
 

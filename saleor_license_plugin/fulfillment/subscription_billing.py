@@ -1,0 +1,260 @@
+"""Subscription billing run: close ended periods, collect the bills, apply the grace.
+
+The beat task ``saleor_license_plugin.bill_subscriptions`` (or ``manage.py
+subscription_billing``) runs, in order:
+
+1. ``close_periods``: every live subscription whose period ended rolls over and gets its bill
+   (``licensing.subscription_billing``);
+2. ``finalize_arrears``: post-paid bills past the late-report window are fixed at the period's
+   peak and the period closes;
+3. charging: each due bill is claimed under a row lock (one attempt at a time, whatever the
+   schedulers) and charged through the task host exactly like an auto-renewal: inside Saleor a
+   checkout holding one bill line, completed off-session on the card saved when the
+   subscription was bought (``TaskHost.charge_bill``). The attempt's reference is stored before
+   the charge, so an attempt interrupted mid-charge resumes with the same checkout, payment and
+   provider idempotency key. Declined: retried after ``AUTO_RENEW_RETRY_DAYS``, then left
+   unpaid. No saved card, retries spent, or the card needs the customer (3-D Secure): the bill
+   stays unpaid for the customer to pay, and the customer is emailed how, once per bill. Any
+   bill not collected makes the subscription past due.
+4. ``apply_grace``: past due → suspended → cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.fulfillment import outbox
+from saleor_license_plugin.fulfillment.autorenew import ChargeResult
+from saleor_license_plugin.fulfillment.host import TaskHost
+from saleor_license_plugin.licensing import subscription_billing as billing
+from saleor_license_plugin.models import BillStatus, SubscriptionBill
+
+logger = logging.getLogger(__name__)
+LEASE = timedelta(minutes=30)  # a CHARGING bill older than this belongs to a dead worker
+
+
+@dataclass(frozen=True)
+class BillRequest:
+    """One bill to charge off-session: the subscription's owner, the gateway holding the card
+    saved at the purchase and the channel the subscription was bought in."""
+
+    bill_id: int
+    owner_id: str
+    gateway: str
+    channel: str
+    reference: str  # the attempt: reused if it is resumed
+    amount: Decimal
+    currency: str
+
+
+@dataclass
+class BillingReport:
+    close: billing.CloseReport = field(default_factory=billing.CloseReport)
+    finalize: billing.FinalizeReport = field(default_factory=billing.FinalizeReport)
+    charged: int = 0  # attempts made
+    paid: list[str] = field(default_factory=list)  # order ids
+    declined: int = 0  # to be retried
+    unpaid: int = 0  # left for the customer to pay (no card, retries spent, 3-D Secure)
+    grace: billing.GraceReport = field(default_factory=billing.GraceReport)
+    charge_pages: int = 0
+
+
+def run_subscription_billing(
+    host: TaskHost, *, now: datetime | None = None, page_size: int = billing.PAGE_SIZE
+) -> BillingReport:
+    now = now or timezone.now()
+    conf = get_settings()
+    catalogs: dict[str, Any] = {}
+
+    def catalog(channel: str) -> Any:
+        """Bills are priced in the channel the subscription was bought in (one catalog per
+        channel and run); the host's default catalog when that is not known."""
+        if channel not in catalogs:
+            catalogs[channel] = host.catalog_for_channel(channel) if channel else host.catalog()
+        return catalogs[channel]
+
+    report = BillingReport()
+    report.close = billing.close_periods(catalog, now=now, page_size=page_size)
+    report.finalize = billing.finalize_arrears(catalog, now=now, conf=conf, page_size=page_size)
+    charge_due(host, now, page_size, report)
+    report.grace = billing.apply_grace(now=now, conf=conf)
+    logger.info(
+        "Subscription billing: %d period(s) rolled, %d bill(s) created, %d issued at the peak, "
+        "%d paid, %d declined, %d left unpaid, %d suspended, %d cancelled",
+        report.close.rolled,
+        report.close.bills,
+        report.finalize.issued,
+        len(report.paid),
+        report.declined,
+        report.unpaid,
+        len(report.grace.suspended),
+        len(report.grace.cancelled),
+    )
+    return report
+
+
+def _due(now: datetime) -> Q:
+    return Q(status=BillStatus.DUE, next_attempt_at__lte=now) | Q(
+        status=BillStatus.CHARGING, updated_at__lt=now - LEASE
+    )
+
+
+def _claim_page(now: datetime, cursor: int, page_size: int) -> list[SubscriptionBill]:
+    """Take a page of due bills for this run: rows locked ``SKIP LOCKED`` (a concurrent run
+    takes others) and marked CHARGING in the same transaction, so no other run attempts them
+    until this one records the outcome (or its lease runs out: the attempt resumes)."""
+    with transaction.atomic():
+        page = list(
+            SubscriptionBill.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("subscription__license")
+            .filter(_due(now), pk__gt=cursor)
+            .order_by("pk")[:page_size]
+        )
+        for bill in page:
+            if bill.status == BillStatus.DUE:  # a new attempt; a stale CHARGING one resumes
+                bill.attempts += 1
+                # The attempt's reference (its checkout, payment and provider idempotency
+                # key), stored before any charge.
+                bill.reference = f"subscription-bill:{bill.pk}:{bill.attempts}"
+            bill.status = BillStatus.CHARGING
+            bill.updated_at = now
+        billing.update_rows(
+            SubscriptionBill, page, ["status", "attempts", "reference", "updated_at"]
+        )
+    return page
+
+
+def charge_due(host: TaskHost, now: datetime, page_size: int, report: BillingReport) -> None:
+    cursor = 0
+    while True:
+        page = _claim_page(now, cursor, page_size)
+        if not page:
+            return
+        report.charge_pages += 1
+        cursor = page[-1].pk
+        offline = [bill for bill in page if not bill.subscription.license.auto_renew_gateway]
+        for bill in page:
+            if bill.subscription.license.auto_renew_gateway:
+                _attempt(host, bill, now, report)
+        if offline:
+            _leave_unpaid(offline, ChargeResult("unpaid", message="no saved card"), now, report)
+
+
+def _attempt(host: TaskHost, bill: SubscriptionBill, now: datetime, report: BillingReport) -> None:
+    license = bill.subscription.license
+    reference = bill.reference
+    request = BillRequest(
+        bill_id=bill.pk,
+        owner_id=license.owner_id,
+        gateway=license.auto_renew_gateway,
+        channel=license.auto_renew_channel,
+        reference=reference,
+        amount=bill.amount or Decimal("0"),
+        currency=bill.currency,
+    )
+    report.charged += 1
+    try:
+        result = host.charge_bill(request)
+    except Exception as exc:  # the host could not even try: retried like a decline
+        logger.error("Bill %s could not be charged: %s", bill.pk, type(exc).__name__)
+        result = ChargeResult("declined", message=type(exc).__name__)
+    if result.outcome == "paid":
+        report.paid.append(result.order_id)
+        billing.settle(bill.pk, order_id=result.order_id, now=now)
+        return
+    if result.outcome == "action_required":
+        _leave_unpaid([bill], result, now, report)
+        return
+    retry_days = get_settings().auto_renew_retry_days
+    if bill.attempts <= len(retry_days):
+        report.declined += 1
+        _finish(
+            [bill],
+            BillStatus.DUE,
+            result,
+            now,
+            next_attempt_at=now + timedelta(days=retry_days[bill.attempts - 1]),
+        )
+        billing.mark_past_due([bill.subscription_id])
+        return
+    _leave_unpaid([bill], result, now, report)
+
+
+def _finish(
+    bills: list[SubscriptionBill],
+    status: str,
+    result: ChargeResult,
+    now: datetime,
+    next_attempt_at: datetime | None = None,
+) -> int:
+    """Record an attempt's outcome on bills this run still holds (a bill a paid order
+    settled meanwhile stays paid)."""
+    update: dict[str, Any] = {
+        "status": status,
+        "last_outcome": f"{result.outcome}: {result.message}"[:255],
+        "updated_at": now,
+    }
+    if result.order_id:
+        update["order_id"] = result.order_id
+    if next_attempt_at is not None:
+        update["next_attempt_at"] = next_attempt_at
+    return SubscriptionBill.objects.filter(
+        pk__in=[bill.pk for bill in bills], status=BillStatus.CHARGING
+    ).update(**update)
+
+
+def _leave_unpaid(
+    bills: list[SubscriptionBill], result: ChargeResult, now: datetime, report: BillingReport
+) -> None:
+    """Not collected: the customer pays it (the email says how, once per bill); past due."""
+    _finish(bills, BillStatus.UNPAID, result, now)
+    billing.mark_past_due([bill.subscription_id for bill in bills])
+    report.unpaid += len(bills)
+    for bill in bills:
+        recipient = bill.subscription.license.owner_email
+        if recipient:
+            outbox.send_once(
+                f"subscription-bill:{bill.pk}:pay",
+                kind="subscription_bill",
+                recipient=recipient,
+                build=partial(_pay_message, bill, recipient, result.outcome),
+                now=now,
+            )
+
+
+def _pay_message(bill: SubscriptionBill, recipient: str, outcome: str) -> EmailMessage:
+    subscription = bill.subscription
+    why = {
+        "action_required": "Your bank asks you to confirm this payment, so it was not charged.",
+        "declined": "Your card was declined.",
+    }.get(outcome, "There is no card on file for this subscription.")
+    conf = get_settings()
+    body = (
+        f"Your bill for {subscription.plan} ({subscription.domain}) is due: "
+        f"{bill.amount} {bill.currency} for {bill.period_start:%Y-%m-%d} to "
+        f"{bill.period_end:%Y-%m-%d}"
+        + (f", {bill.users} users at the period's peak" if bill.users is not None else "")
+        + f".\n\n{why}\n\n"
+        "Pay it from your subscriptions in our shop (subscription bill "
+        f"SB-{bill.pk}), or by bank transfer quoting reference SB-{bill.pk}.\n"
+        f"If it is not paid within {conf.subscription_grace_days} days the subscription is "
+        "suspended.\n"
+    )
+    return EmailMessage(
+        subject=f"Subscription bill SB-{bill.pk}: {bill.amount} {bill.currency} due",
+        body=body,
+        from_email=getattr(django_settings, "DEFAULT_FROM_EMAIL", None),
+        to=[recipient],
+    )
