@@ -29,7 +29,7 @@ export SALEOR_VENV ?= .saleor-venv
 export SALEOR_VERSION ?= 3.23.28
 export SALEOR_SRC
 
-.PHONY: install localstripe test lint typecheck unit services demo demo-saleor saleor-env test-saleor saleor-matrix bench soak bench-reminders bench-billing fuzz clean
+.PHONY: install localstripe test lint typecheck unit services demo demo-saleor saleor-env test-saleor saleor-dashboard test-dashboard saleor-matrix bench soak bench-reminders bench-billing fuzz clean
 
 define need-python
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -91,6 +91,19 @@ demo-saleor: | $(LOCALSTRIPE_STAMP)
 # nothing. PYTEST_ARGS="-k payments -x" passes options to pytest.
 test-saleor: | $(LOCALSTRIPE_STAMP)
 	scripts/test-saleor.sh $(PYTEST_ARGS)
+
+# The real Saleor Dashboard (saleor/saleor-dashboard, a checkout of its release tag matching the
+# Saleor in .saleor-venv) built into that checkout's build/dashboard/ (scripts/saleor-dashboard.sh;
+# Node 24 and pnpm 11 from PATH or DASHBOARD_NODE_BIN). `test-dashboard` builds it when it is not
+# built yet, then runs tests/dashboard in headless Chromium against Saleor from `make saleor-env`.
+saleor-dashboard:
+	@test -n "$(SALEOR_DASHBOARD_SRC)" || { echo "set SALEOR_DASHBOARD_SRC=/path/to/saleor-dashboard" >&2; exit 1; }
+	scripts/saleor-dashboard.sh "$(SALEOR_DASHBOARD_SRC)"
+
+test-dashboard: $(STAMP)
+	@test -n "$(SALEOR_DASHBOARD_SRC)" || { echo "set SALEOR_DASHBOARD_SRC=/path/to/saleor-dashboard" >&2; exit 1; }
+	@test -f "$(SALEOR_DASHBOARD_SRC)/build/dashboard/.saleor-dashboard-version" || scripts/saleor-dashboard.sh "$(SALEOR_DASHBOARD_SRC)"
+	SALEOR_DASHBOARD_SRC="$(SALEOR_DASHBOARD_SRC)" $(VENV)/bin/pytest tests/dashboard -ra $(PYTEST_ARGS)
 
 # The Saleor tier on several Saleor versions, one after another, each in its own
 # .saleor-venv-<version>: SALEOR_SRCS="/path/to/saleor-3.20.119 /path/to/saleor-3.23.28 ...".

@@ -27,7 +27,10 @@ from saleor_license_plugin.licensing import holds
 from saleor_license_plugin.saleor_host.auth import principal_from_request
 from saleor_license_plugin.saleor_host.catalog import SaleorCatalog
 from saleor_license_plugin.saleor_host.checkout import SaleorCheckoutHost, guard_completion
-from saleor_license_plugin.saleor_host.compat import dashboard_widgets_supported
+from saleor_license_plugin.saleor_host.compat import (
+    configured_plugin_url,
+    dashboard_widgets_supported,
+)
 from saleor_license_plugin.saleor_host.invoices import invoice_sent, request_invoice
 from saleor_license_plugin.saleor_host.orders import has_license_lines, order_payload
 
@@ -245,6 +248,7 @@ class LicensePlugin(BasePlugin):
                 # the portal's config: Saleor's own API on this host, the channel it sells in
                 saleor_api_url=request.build_absolute_uri("/graphql/"),
                 channel=channel.slug,
+                public_url=configured_plugin_url(PLUGIN_ID),
             )
 
     # --- checkout -----------------------------------------------------------------------

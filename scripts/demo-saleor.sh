@@ -94,7 +94,7 @@ demo-saleor: Saleor $SALEOR_FOUND_VERSION with the license plugin is running.
   Saleor GraphQL (and its playground)  $PUBLIC_URL/graphql/
   License API (GraphiQL in a browser)  $PLUGIN/graphql/
   Reference portal                     $PLUGIN/portal/
-  Dashboard app manifest               $PLUGIN/dashboard/manifest.json
+  Dashboard app manifest               $PLUGIN/dashboard/manifest
   Staff     admin@example.com / admin        Customer  customer@example.com / customer
   Channel   demo (EUR); offline payment: "purchase order", reference required
 

@@ -33,19 +33,22 @@ def dispatch(
     dashboard_widgets: bool = True,
     saleor_api_url: str | None = None,
     channel: str | None = None,
+    public_url: str | None = None,
 ) -> HttpResponse:
     """Serve ``graphql/``, ``activation/``, ``reminders/unsubscribe/``,
     ``invoices/download/``, the Dashboard app under ``dashboard/`` and the reference portal
     under ``portal/``; a JSON 404 for anything else. ``dashboard_widgets``: whether the host's
     Dashboard shows widget extensions (Saleor 3.22+). ``saleor_api_url`` and ``channel``: where
-    the portal finds Saleor's API and which channel it sells in (none standalone)."""
+    the portal finds Saleor's API and which channel it sells in (none standalone).
+    ``public_url``: the plugin's absolute base URL as the host is configured to be reached (the
+    Dashboard manifest's URLs; else they are built from the request)."""
     route = path.strip("/")
     if route == "portal" or route.startswith("portal/"):
         return portal.serve(
             request, path, catalog=catalog, saleor_api_url=saleor_api_url, channel=channel
         )
     if route == "dashboard" or route.startswith("dashboard/"):
-        return dashboard.serve(request, path, widgets=dashboard_widgets)
+        return dashboard.serve(request, path, widgets=dashboard_widgets, public_url=public_url)
     if route == "graphql":
         from saleor_license_plugin.graphql.schema import schema
 

@@ -20,6 +20,22 @@ def checkout_line_fields(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if name in names}
 
 
+def configured_plugin_url(plugin_id: str) -> str | None:
+    """The plugin's absolute base URL from Saleor's ``PUBLIC_URL``; None when it is not set.
+
+    Saleor fetches an app's manifest with its hardened HTTP client, which sends ``Host``
+    without the port (requests_hardened connects to the checked IP and names the host alone),
+    so URLs the manifest builds from the request lose a non-default port; Saleor's own public
+    URL, when configured, is the address the Dashboard and the browser reach."""
+    from django.conf import settings
+
+    if not getattr(settings, "PUBLIC_URL", None):
+        return None
+    from saleor.core.utils import build_absolute_uri
+
+    return str(build_absolute_uri(f"/plugins/global/{plugin_id}/"))
+
+
 @cache
 def dashboard_widgets_supported() -> bool:
     """WIDGET extensions on order and customer pages arrived in Saleor 3.22; older versions

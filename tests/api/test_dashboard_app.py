@@ -12,14 +12,15 @@ from tests.api.helpers import CATALOG
 BASE = "/plugins/global/saleor_license_plugin/"
 
 
-def get(path, *, widgets=True, method="get"):
-    request = getattr(RequestFactory(), method)(BASE + path.lstrip("/"), HTTP_HOST="testserver")
+def get(path, *, widgets=True, method="get", host="testserver", public_url=None):
+    request = getattr(RequestFactory(), method)(BASE + path.lstrip("/"), HTTP_HOST=host)
     return dispatch(
         request,
         "/" + path.lstrip("/"),
         principal=ANONYMOUS,
         catalog=CATALOG,
         dashboard_widgets=widgets,
+        public_url=public_url,
     )
 
 
@@ -35,6 +36,24 @@ def test_the_manifest_names_the_page_and_its_extensions():
     assert widget["options"] == {"widgetTarget": {"method": "GET"}}
     assert ("CUSTOMER_DETAILS_WIDGETS", "WIDGET") in mounts
     assert all(e["permissions"] == ["MANAGE_ORDERS"] for e in body["extensions"])
+
+
+def test_the_manifest_takes_the_hosts_public_url_over_the_request(settings):
+    """Saleor fetches the manifest with a client that sends Host without the port (seen with
+    the real Dashboard: the app's URLs pointed at port 80 and the installation failed); the
+    host's configured public URL is the address the Dashboard reaches."""
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    assert json.loads(get("dashboard/manifest", host="127.0.0.1").content)["appUrl"] == (
+        "http://127.0.0.1" + BASE + "dashboard/"
+    )
+    public = "http://127.0.0.1:8000" + BASE
+    body = json.loads(get("dashboard/manifest", host="127.0.0.1", public_url=public).content)
+    assert body["appUrl"] == public + "dashboard/"
+    assert body["tokenTargetUrl"] == public + "dashboard/register"
+    widgets = [e["url"] for e in body["extensions"] if e["target"] == "WIDGET"]
+    assert widgets == [public + "dashboard/widget/order", public + "dashboard/widget/customer"]
+    # the navigation entry stays a path from the host root (Saleor requires it relative)
+    assert body["extensions"][0]["url"] == BASE + "dashboard/"
 
 
 def test_older_saleor_gets_more_actions_entries_instead_of_widgets():

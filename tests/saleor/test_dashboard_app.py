@@ -141,3 +141,18 @@ def test_saleor_accepts_the_served_manifest(client, license_plugin, channel_USD)
     clean_manifest_data(manifest, raise_for_saleor_version=True)  # raises on anything wrong
     page = client.get(BASE + "dashboard/")
     assert page.status_code == 200 and b"app.js" in page.content
+
+
+@override_settings(ALLOWED_HOSTS=["*"], PUBLIC_URL="https://shop.example.com/")
+def test_the_manifest_uses_saleors_public_url(client, license_plugin, channel_USD):
+    """Saleor fetches manifests with a Host header that lacks the port; with PUBLIC_URL set the
+    manifest's URLs are Saleor's public ones, whatever Host the fetch sent."""
+    manifest = client.get(BASE + "dashboard/manifest", HTTP_HOST="127.0.0.1").json()
+    assert manifest["appUrl"] == f"https://shop.example.com{BASE}dashboard/"
+    assert manifest["tokenTargetUrl"] == f"https://shop.example.com{BASE}dashboard/register"
+
+
+@override_settings(ALLOWED_HOSTS=["*"], PUBLIC_URL=None)
+def test_without_public_url_the_manifest_follows_the_request(client, license_plugin, channel_USD):
+    manifest = client.get(BASE + "dashboard/manifest", HTTP_HOST="shop.example.com:8443").json()
+    assert manifest["appUrl"] == f"http://shop.example.com:8443{BASE}dashboard/"

@@ -115,8 +115,13 @@ def _page(base: str) -> str:
     return _asset("index.html").replace("{{BASE}}", html.escape(base, quote=True))
 
 
-def serve(request: HttpRequest, path: str, *, widgets: bool = True) -> HttpResponse:
-    """``path`` is below the plugin's base and starts with ``dashboard``."""
+def serve(
+    request: HttpRequest, path: str, *, widgets: bool = True, public_url: str | None = None
+) -> HttpResponse:
+    """``path`` is below the plugin's base and starts with ``dashboard``. ``public_url``: the
+    plugin's absolute base URL as the host is reached (Saleor's ``PUBLIC_URL``); without it
+    the manifest's URLs are built from the request, whose ``Host`` may lack the port (Saleor
+    fetches manifests with a client that sends the host name alone)."""
     route = path.strip("/").removeprefix("dashboard").strip("/")
     if route == "register":
         # The installation's token handover: acknowledged, never stored.
@@ -127,7 +132,7 @@ def serve(request: HttpRequest, path: str, *, widgets: bool = True) -> HttpRespo
         return method_not_allowed("GET, HEAD")
     base = base_path(request, path)
     if route == "manifest":
-        body = manifest(request.build_absolute_uri(base), widgets=widgets)
+        body = manifest(public_url or request.build_absolute_uri(base), widgets=widgets)
         response: HttpResponse = JsonResponse(body, json_dumps_params={"indent": 2})
         response["Access-Control-Allow-Origin"] = "*"  # the Dashboard may fetch it to show it
         response["Cache-Control"] = "no-store"

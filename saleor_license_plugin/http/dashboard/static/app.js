@@ -6,7 +6,14 @@
  * Messages are accepted from the referrer's origin only. Actions the page sends carry a
  * payload.actionId; the Dashboard answers {type: "response", payload: {actionId, ok}}.
  * The token is a Saleor JWT for this app; the page sends it to the plugin's API as a Bearer
- * token, and the API decides what the user may see and do. */
+ * token, and the API decides what the user may see and do.
+ *
+ * As the real Dashboard (3.23) opens it: the iframe URL carries ?id=<app id>&theme=..&
+ * saleorApiUrl=..&domain=.. plus the mount's context (orderId / customerId: Saleor global ids)
+ * and the Dashboard page's own query string; the Dashboard posts the handshake when the iframe
+ * has loaded (and again when asked by notifyReady). Under dashboard/widget/<order|customer>
+ * the page is a WIDGET in a detail page's sidebar: a compact list whose height it reports with
+ * {type: "widgetResize", payload: {height}} (the iframe starts 200px high). */
 (function () {
   "use strict";
 
@@ -16,6 +23,8 @@
   var params = new URL(window.location.href).searchParams;
   var parentOrigin = document.referrer ? new URL(document.referrer).origin : null;
   var state = { token: null, started: false, cursors: [], filter: null };
+  var widget = /\/dashboard\/widget\/(order|customer)\/?$/.test(window.location.pathname);
+  if (widget) document.documentElement.setAttribute("data-widget", "");
 
   // --- AppBridge -------------------------------------------------------------------------
 
@@ -61,6 +70,26 @@
 
   function openInDashboard(path) {
     dispatch("redirect", { to: path, newContext: false });
+  }
+
+  // A widget's height follows its content (the Dashboard sizes the iframe on widgetResize).
+  var reported = 0;
+  function reportHeight() {
+    if (!widget) return;
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height > 0 && Math.abs(height - reported) > 2) {
+      reported = height;
+      dispatch("widgetResize", { height: height });
+    }
+  }
+  if (widget && window.ResizeObserver) new ResizeObserver(reportHeight).observe(document.body);
+
+  // The app page with a query the page understands (the Dashboard hands its own query string
+  // to the app's iframe): from a widget, "open" means the app page, not the small frame.
+  function openAppPage(query) {
+    var app = params.get("id");
+    if (!app) return;
+    openInDashboard("/extensions/app/" + encodeURIComponent(app) + "?" + new URLSearchParams(query).toString());
   }
 
   // --- the API ---------------------------------------------------------------------------
@@ -163,7 +192,8 @@
   function route() {
     var match = /^#\/license\/(.+)$/.exec(window.location.hash);
     if (match) return showLicense(decodeURIComponent(match[1]));
-    return showList();
+    if (!widget && !window.location.hash && params.get("licenseId")) return showLicense(params.get("licenseId"));
+    return widget ? showWidget() : showList();
   }
 
   var LIST = "query($filter: LicenseFilterInput, $after: String) {\n" +
@@ -195,6 +225,40 @@
         h("button", { class: "primary", type: "submit", id: "search-button" }, "Search")),
       h("div", { id: "results" })));
     loadList(null);
+  }
+
+  // The widget: this order's / customer's licenses, compact; a row opens it in the app page.
+  function showWidget() {
+    clear(root).appendChild(h("div", null, h("div", { id: "flash" }), h("div", { id: "results" })));
+    var results = document.getElementById("results");
+    results.appendChild(h("p", { class: "muted" }, "Loading…"));
+    gql(LIST, { filter: contextFilter(), after: null }).then(function (data) {
+      var page = data.licenses;
+      clear(results);
+      if (!page.edges.length) {
+        results.appendChild(h("p", { class: "muted", id: "empty" }, "No licenses."));
+      } else {
+        results.appendChild(h("table", { id: "license-table", class: "compact" },
+          h("tbody", null, page.edges.map(function (edge) {
+            var l = edge.node;
+            return h("tr", { class: "link", "data-id": l.id, title: "Open in Licenses", onclick: function () { openAppPage({ licenseId: l.id }); } },
+              h("td", { class: "key" }, "…" + l.keyHint), h("td", null, badge(l.status)),
+              h("td", null, l.edition + " " + l.capacity));
+          }))));
+        if (page.totalCount > page.edges.length) {
+          results.appendChild(h("p", null, h("a", { id: "all", onclick: function () { openAppPage(contextFilterQuery()); } },
+            "All " + page.totalCount + " licenses")));
+        }
+      }
+      reportHeight();
+    }).catch(function (error) { clear(results); failed(error); reportHeight(); });
+  }
+
+  function contextFilterQuery() {
+    var query = {};
+    if (params.get("orderId")) query.orderId = params.get("orderId");
+    if (params.get("customerId")) query.customerId = params.get("customerId");
+    return query;
   }
 
   function currentFilter() {
