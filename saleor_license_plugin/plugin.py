@@ -223,9 +223,19 @@ class LicensePlugin(BasePlugin):
             return previous_value
         from saleor.channel.models import Channel
 
-        from saleor_license_plugin.http.router import dispatch, error_response
+        from saleor_license_plugin.http.router import (
+            dispatch,
+            dispatch_plain,
+            error_response,
+            needs_host,
+        )
         from saleor_license_plugin.licensing.errors import LicenseErrorCode
 
+        if not needs_host(path):
+            # The device endpoint (and the one-time links) need neither the caller nor a
+            # channel: answer before looking either up.
+            with conf.using(self.license_settings()):
+                return dispatch_plain(request, path)
         slug = request.GET.get("channel") or self.config.get("default_channel") or ""
         channels = Channel.objects.filter(is_active=True)
         channel = (channels.filter(slug=slug) if slug else channels.order_by("pk")).first()
