@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -14,6 +15,19 @@ from saleor_license_plugin.licensing.pricing import Money
 from saleor_license_plugin.saleor_host.auth import decode_global_id, variant_global_id
 
 KIND_KEY = "license.kind"
+ITEM_FIELDS = (
+    "price_amount",
+    "currency",
+    "channel_id",
+    "variant__id",
+    "variant__name",
+    "variant__sku",
+    "variant__metadata",
+    "variant__product__id",
+    "variant__product__name",
+    "variant__product__slug",
+    "variant__product__metadata",
+)
 
 
 def is_license_product(product_metadata: Any, variant_metadata: Any) -> bool:
@@ -27,6 +41,7 @@ class SaleorCatalog:
         self.channel = channel
         self.deployment_products = deployment_products
         self._items: dict[str, CatalogItem] | None = None
+        self._some: dict[str, CatalogItem | None] = {}  # preloaded variants (None: not here)
 
     def _query(self) -> Any:
         return (
@@ -38,6 +53,9 @@ class SaleorCatalog:
                 | Q(variant__product__metadata__has_key=KIND_KEY)
             )
             .select_related("variant__product")
+            # Only what an item is made of: products carry large columns (description, search
+            # vector and document) that cost more to send and parse than the query itself.
+            .only(*ITEM_FIELDS)
         )
 
     def _item(self, listing: Any) -> CatalogItem | None:
@@ -61,9 +79,30 @@ class SaleorCatalog:
     def items(self) -> list[CatalogItem]:
         return sorted(self._load().values(), key=lambda item: (item.price.amount, item.name))
 
+    def preload(self, variant_ids: Iterable[str]) -> None:
+        """Load these variants in one query (a checkout's lines), so :meth:`get` answers them
+        from memory instead of one query each."""
+        if self._items is not None:
+            return
+        wanted: dict[int, str] = {}
+        for variant_id in variant_ids:
+            pk = decode_global_id(variant_id, "ProductVariant")
+            if pk is not None and pk.isdigit() and variant_id not in self._some:
+                wanted[int(pk)] = variant_id
+        if not wanted:
+            return
+        found: dict[str, CatalogItem | None] = dict.fromkeys(wanted.values())
+        for listing in self._query().filter(variant_id__in=list(wanted)):
+            item = self._item(listing)
+            if item is not None:
+                found[item.variant_id] = item
+        self._some.update(found)
+
     def get(self, variant_id: str) -> CatalogItem | None:
         if self._items is not None:
             return self._items.get(variant_id)
+        if variant_id in self._some:
+            return self._some[variant_id]
         pk = decode_global_id(variant_id, "ProductVariant")
         if pk is None or not pk.isdigit():
             return None

@@ -19,6 +19,7 @@ from saleor.product.models import ProductVariant
 from saleor_license_plugin import conf
 from saleor_license_plugin.licensing import billing, holds, partners
 from saleor_license_plugin.licensing.checkout_lines import (
+    INTENT_KEY,
     LineFacts,
     LineInput,
     LineIntent,
@@ -39,7 +40,7 @@ from saleor_license_plugin.saleor_host.auth import (
     user_global_id,
     variant_global_id,
 )
-from saleor_license_plugin.saleor_host.catalog import KIND_KEY
+from saleor_license_plugin.saleor_host.catalog import KIND_KEY, SaleorCatalog
 from saleor_license_plugin.saleor_host.compat import checkout_line_fields
 
 
@@ -81,6 +82,8 @@ def add_license_lines(
     intent in private metadata. All lines or none. Returns (line, priced) pairs."""
     now = timezone.now()
     prepared = []
+    if isinstance(catalog, SaleorCatalog):
+        catalog.preload(line.variant_id for line in lines)
     with conf.using(settings):
         for line in lines:
             intent, priced = prepare_line(
@@ -128,8 +131,15 @@ def guard_completion(
     errors: list[ValidationError] = []
     has_license_lines = False
     changes: list[tuple[LineIntent, str]] = []
+    infos = list(lines if lines is not None else checkout_info.lines)
+    if isinstance(catalog, SaleorCatalog):  # every license line's variant in one query
+        catalog.preload(
+            variant_global_id(info.variant.pk)
+            for info in infos
+            if INTENT_KEY in (info.line.private_metadata or {})
+        )
     with conf.using(settings):
-        for info in lines if lines is not None else checkout_info.lines:
+        for info in infos:
             facts = LineFacts(
                 line_id=str(info.line.pk),
                 variant_id=variant_global_id(info.variant.pk),
