@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from saleor_license_plugin.licensing import access, holds, lifecycle, partners, subscriptions
@@ -142,25 +141,24 @@ def _apply_line(
     if action is LineAction.NEW and intent.license_id is None:
         if not isinstance(terms, EditionTerms):
             raise LicenseError(LicenseErrorCode.NOT_A_LICENSE_PRODUCT, "Not an edition.")
-        owner = order.owner()
         pending = not order.paid
-        for unit in range(intent.quantity):
-            issued = lifecycle.issue_license(
-                terms=terms,
-                owner=owner,
-                product_code=intent.variant_id,
-                order_line=ref,
-                unit=unit,
-                maintenance_years=intent.maintenance_years,
-                term_years=intent.years,
-                deployment=_deployment(intent.deployment_id),
-                status=LicenseStatus.PENDING_PAYMENT if pending else LicenseStatus.ACTIVE,
-                pending_payment_until=now + timedelta(days=order.grace_days) if pending else None,
-                currency=order.currency,
-                actor=actor,
-                now=now,
-            )
-            license = issued.license
+        issued = lifecycle.issue_order_line(
+            terms=terms,
+            owner=order.owner(),
+            order_line=ref,
+            quantity=intent.quantity,
+            product_code=intent.variant_id,
+            maintenance_years=intent.maintenance_years,
+            term_years=intent.years,
+            deployment=_deployment(intent.deployment_id),
+            status=LicenseStatus.PENDING_PAYMENT if pending else LicenseStatus.ACTIVE,
+            pending_payment_until=now + timedelta(days=order.grace_days) if pending else None,
+            currency=order.currency,
+            actor=actor,
+            now=now,
+        )
+        for unit, done in enumerate(issued):
+            license = done.license
             if order.paid and license.status == LicenseStatus.PENDING_PAYMENT:
                 license = lifecycle.mark_paid(
                     license.pk, idempotency_key=ref.key("paid", unit), actor=actor, now=now
@@ -319,16 +317,10 @@ def expire_due(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
         key = f"grace:{license_id}:suspend"
         if _withdraw(lifecycle.suspend_license, license_id, key, "payment overdue", "system"):
             counts["suspended"] += 1
-    lapsed = License.objects.filter(
-        Q(status=LicenseStatus.ACTIVE) & Q(term_expires_at__lte=now)
-    ).values_list("pk", flat=True)[:batch]
-    for license_id in list(lapsed):
-        try:
-            lifecycle.expire_license(license_id, now=now)
-        except LicenseError:
-            # Renewed (or otherwise changed) between the query and the call: the rest of the
-            # batch still runs; the next sweep sees the license as it now is.
-            counts["skipped"] += 1
-            continue
-        counts["expired"] += 1
+    # Lapsed terms, a page at a time in a few statements each (whatever the page size), until
+    # none is left: a renewal under way keeps its row locked and is left to the next sweep.
+    while expired := lifecycle.expire_lapsed(now=now, limit=batch):
+        counts["expired"] += expired
+        if expired < batch:
+            break
     return counts
