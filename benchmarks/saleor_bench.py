@@ -535,6 +535,9 @@ def api_requests(seeded: Seeded, count: int) -> dict[str, list[Request]]:
         ],
         "activate": [device(i, False) for i in range(count)],
         "refresh 304": [device(i, True) for i in range(count)],
+        # The floor of the plugin route: Saleor's routing to the plugin, then our webhook
+        # refusing the method before reading anything.
+        "route floor 405": [Request("GET", activation, None, {}, 405)] * count,
     }
 
 
@@ -583,7 +586,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], port: int, code: Path = REPO) -> subprocess.Popen[bytes]:
+    """Saleor under uvicorn; the plugin (and this module's settings) imported from ``code``
+    (first on ``PYTHONPATH``, ahead of the installed plugin)."""
     command = [
         sys.executable,
         "-m",
@@ -600,7 +605,7 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         "warning",
         "--no-proxy-headers",
     ]
-    return subprocess.Popen(command, env=env, cwd=REPO)
+    return subprocess.Popen(command, env=env, cwd=code)
 
 
 def wait_ready(port: int, timeout: float = 300) -> None:
@@ -921,6 +926,11 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated: api, checkout, fulfillment, sweeps, inprocess",
     )
     parser.add_argument("--profile", help="with inprocess: profile this API scenario")
+    parser.add_argument(
+        "--compare",
+        help="a checkout of other plugin code (e.g. main) to serve from a second Saleor server, "
+        "measured in the same interleaved rounds",
+    )
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
 
@@ -950,32 +960,48 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
-    results: list[Result] = []
+    results: dict[str, list[Result]] = {}
     from django.conf import settings
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     if "inprocess" in parts:
         in_process(seeded, 200, args.profile)
     if parts & {"api", "checkout"}:
-        port = free_port()
-        server = start_server(env, port)
+        wanted = [("this checkout", REPO)]
+        if args.compare:
+            wanted.append(("compared", Path(args.compare).resolve()))
+        servers: Servers = []
+        processes = []
         try:
-            wait_ready(port)
+            for label, code in wanted:
+                port = free_port()
+                processes.append(start_server({**env, "PYTHONPATH": str(code)}, port, code))
+                servers.append((label, port))
+            for _, port in servers:
+                wait_ready(port)
             print(
-                f"Saleor under uvicorn (ASGI, 1 worker) on {HOST}:{port}; {args.concurrency} "
-                f"keep-alive clients, {args.rounds} interleaved rounds\n",
+                "Saleor under uvicorn (ASGI, 1 worker each): "
+                + ", ".join(f"{label} on {HOST}:{port}" for label, port in servers)
+                + f"; {args.concurrency} keep-alive clients, {args.rounds} interleaved rounds\n",
                 flush=True,
             )
             if "api" in parts:
-                results += run_api(port, seeded, args)
+                for label, part in run_api(servers, seeded, args).items():
+                    results.setdefault(label, []).extend(part)
             if "checkout" in parts:
-                results += run_checkout(port, seeded, args)
+                for label, part in run_checkout(servers, seeded, args).items():
+                    results.setdefault(label, []).extend(part)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
-        base = next((r for r in results if r.name == "shop"), None) or results[0]
-        print(table(results, base), flush=True)
-        print(goals(results, base), flush=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
+        for label, found in results.items():
+            base = next((r for r in found if r.name == "shop"), None) or found[0]
+            print(f"--- {label} ---", flush=True)
+            print(table(found, base), flush=True)
+            print(goals(found, base), flush=True)
+            print("", flush=True)
         print(f"(statements of each counted request: {sql_log})", flush=True)
     if "fulfillment" in parts:
         runs = [fulfillment(seeded, args.units), fulfillment(seeded, 2 * args.units)]
@@ -998,64 +1024,85 @@ def main(argv: list[str] | None = None) -> int:
             f"sweeps over {args.sweep_licenses} licenses: {json.dumps(sweep, default=str)}",
             flush=True,
         )
-    return 0 if all(r.errors == 0 for r in results) else 1
+    return 0 if all(r.errors == 0 for found in results.values() for r in found) else 1
 
 
-def run_api(port: int, seeded: Seeded, args: argparse.Namespace) -> list[Result]:
+Servers = list[tuple[str, int]]  # (label, port)
+
+
+def _merge(into: Result, part: Result) -> None:
+    into.latencies += part.latencies
+    into.errors += part.errors
+    into.elapsed += part.elapsed
+
+
+def run_api(servers: Servers, seeded: Seeded, args: argparse.Namespace) -> dict[str, list[Result]]:
     per_round = args.requests // args.rounds
     requests = api_requests(seeded, per_round)
-    results = {name: Result(name) for name in requests}
-    for name, made in requests.items():
-        results[name].sql = counted(port, made[0], name)
-    for _ in range(args.rounds):
+    results = {label: {name: Result(name) for name in requests} for label, _ in servers}
+    for label, port in servers:
         for name, made in requests.items():
-            part = load(
-                port,
-                made,
-                concurrency=args.concurrency,
-                seconds=args.seconds / args.rounds,
-                warmup=20,
-            )
-            results[name].latencies += part.latencies
-            results[name].errors += part.errors
-            results[name].elapsed += part.elapsed
-    return list(results.values())
+            results[label][name].sql = counted(port, made[0], f"{label} {name}")
+    for round_ in range(args.rounds):
+        for name, made in requests.items():
+            # The same scenario on each server back to back, in turn first.
+            for label, port in servers[round_ % 2 :] + servers[: round_ % 2]:
+                part = load(
+                    port,
+                    made,
+                    concurrency=args.concurrency,
+                    seconds=args.seconds / args.rounds,
+                    warmup=20,
+                )
+                _merge(results[label][name], part)
+    return {label: list(by_name.values()) for label, by_name in results.items()}
 
 
-def run_checkout(port: int, seeded: Seeded, args: argparse.Namespace) -> list[Result]:
+CHECKOUT_SCENARIOS = [
+    "linesAdd 10 license",
+    "linesAdd 10 plain",
+    "complete 10 license",
+    "complete 10 plain",
+]
+
+
+def checkout_steps(seeded: Seeded, lic_ids: list[str], plain_ids: list[str]) -> list[list[Request]]:
+    return [
+        [license_lines_add(seeded, c) for c in lic_ids],
+        [plain_lines_add(seeded, c) for c in plain_ids],
+        [complete(seeded, c) for c in lic_ids],
+        [complete(seeded, c) for c in plain_ids],
+    ]
+
+
+def run_checkout(
+    servers: Servers, seeded: Seeded, args: argparse.Namespace
+) -> dict[str, list[Result]]:
     per_round = max(args.concurrency, args.checkouts // args.rounds)
-    names = ["linesAdd 10 license", "linesAdd 10 plain", "complete 10 license", "complete 10 plain"]
-    results = {name: Result(name) for name in names}
-    # Counted once each, on checkouts of their own.
-    # (The first of each pair warms the server up; the second is counted.)
-    lic = empty_checkouts(2, seeded)
-    plain = empty_checkouts(2, seeded)
-    for lic_id, plain_id, repeat in ((lic[0], plain[0], False), (lic[1], plain[1], True)):
-        steps = [
-            license_lines_add(seeded, lic_id),
-            plain_lines_add(seeded, plain_id),
-            complete(seeded, lic_id),
-            complete(seeded, plain_id),
-        ]
-        for name, step in zip(names, steps, strict=True):
-            sql = counted(port, step, name, repeat=False)
-            if repeat:
-                results[name].sql = sql
-    for _ in range(args.rounds):
-        lic_ids = empty_checkouts(per_round, seeded)
-        plain_ids = empty_checkouts(per_round, seeded)
-        steps = [
-            (names[0], [license_lines_add(seeded, c) for c in lic_ids]),
-            (names[1], [plain_lines_add(seeded, c) for c in plain_ids]),
-            (names[2], [complete(seeded, c) for c in lic_ids]),
-            (names[3], [complete(seeded, c) for c in plain_ids]),
-        ]
-        for name, made in steps:
-            part = load(port, made, concurrency=args.concurrency, seconds=10**6)
-            results[name].latencies += part.latencies
-            results[name].errors += part.errors
-            results[name].elapsed += part.elapsed
-    return list(results.values())
+    names = CHECKOUT_SCENARIOS
+    results = {label: {name: Result(name) for name in names} for label, _ in servers}
+    # Counted once each, on checkouts of their own: the first pair warms the server up, the
+    # second is counted.
+    for label, port in servers:
+        lic, plain = empty_checkouts(2, seeded), empty_checkouts(2, seeded)
+        for n in (0, 1):
+            steps = checkout_steps(seeded, [lic[n]], [plain[n]])
+            for name, [step] in zip(names, steps, strict=True):
+                sql = counted(port, step, f"{label} {name}", repeat=False)
+                if n:
+                    results[label][name].sql = sql
+    for round_ in range(args.rounds):
+        prepared = {
+            label: checkout_steps(
+                seeded, empty_checkouts(per_round, seeded), empty_checkouts(per_round, seeded)
+            )
+            for label, _ in servers
+        }
+        for index, name in enumerate(names):
+            for label, port in servers[round_ % 2 :] + servers[: round_ % 2]:
+                part = load(port, prepared[label][index], concurrency=args.concurrency, seconds=1e6)
+                _merge(results[label][name], part)
+    return {label: list(by_name.values()) for label, by_name in results.items()}
 
 
 def goals(results: list[Result], base: Result) -> str:

@@ -25,7 +25,7 @@ from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 from saleor_license_plugin import conf
 from saleor_license_plugin.licensing import holds
 from saleor_license_plugin.saleor_host.auth import principal_from_request
-from saleor_license_plugin.saleor_host.catalog import SaleorCatalog
+from saleor_license_plugin.saleor_host.catalog import LIST_TTL_SECONDS, SaleorCatalog
 from saleor_license_plugin.saleor_host.checkout import SaleorCheckoutHost, guard_completion
 from saleor_license_plugin.saleor_host.compat import dashboard_widgets_supported
 from saleor_license_plugin.saleor_host.invoices import invoice_sent, request_invoice
@@ -213,8 +213,8 @@ class LicensePlugin(BasePlugin):
         if errors:
             raise ValidationError(errors)
 
-    def catalog_for(self, channel: Any) -> SaleorCatalog:
-        return SaleorCatalog(channel, self.deployment_products)
+    def catalog_for(self, channel: Any, *, list_ttl: float = 0.0) -> SaleorCatalog:
+        return SaleorCatalog(channel, self.deployment_products, list_ttl=list_ttl)
 
     # --- the plugin's own API -----------------------------------------------------------
 
@@ -249,7 +249,9 @@ class LicensePlugin(BasePlugin):
                 request,
                 path,
                 principal=principal_from_request(request),
-                catalog=self.catalog_for(channel),
+                # The API's catalog may list from memory (offers: LIST_TTL_SECONDS); checkout
+                # lines are priced from a catalog of their own, from the database.
+                catalog=self.catalog_for(channel, list_ttl=LIST_TTL_SECONDS),
                 checkout=SaleorCheckoutHost(settings, self.catalog_for, channel),
                 dashboard_widgets=dashboard_widgets_supported(),
             )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import replace
+from threading import Lock
 from typing import Any
 
 from django.db.models import Q
@@ -34,12 +36,38 @@ def is_license_product(product_metadata: Any, variant_metadata: Any) -> bool:
     return KIND_KEY in {**(product_metadata or {}), **(variant_metadata or {})}
 
 
-class SaleorCatalog:
-    """License variants of one channel, priced at the channel's listing."""
+# The full list (what verifyLicenseKey's offers are priced from) kept per process, per channel
+# and settings, for this long when a catalog asks for it (``list_ttl``): a verification then
+# costs no catalog query. A price change shows in offers within this many seconds; what a
+# customer pays is never taken from it (checkout lines are priced, and checked at completion,
+# from the channel's listing as it is).
+LIST_TTL_SECONDS = 10.0
+_lists: dict[tuple[Any, frozenset[str]], tuple[float, dict[str, CatalogItem]]] = {}
+_lists_lock = Lock()
 
-    def __init__(self, channel: Any, deployment_products: frozenset[str] = frozenset()) -> None:
+
+def forget_lists() -> None:
+    """Drop every catalog list kept in memory (tests; after a bulk price change)."""
+    with _lists_lock:
+        _lists.clear()
+
+
+class SaleorCatalog:
+    """License variants of one channel, priced at the channel's listing. With ``list_ttl``,
+    the full list (:meth:`items`) may come from this process's memory, at most that many
+    seconds old; single variants (:meth:`get`, before the list is loaded) always come from the
+    database."""
+
+    def __init__(
+        self,
+        channel: Any,
+        deployment_products: frozenset[str] = frozenset(),
+        *,
+        list_ttl: float = 0.0,
+    ) -> None:
         self.channel = channel
         self.deployment_products = deployment_products
+        self.list_ttl = list_ttl
         self._items: dict[str, CatalogItem] | None = None
         self._some: dict[str, CatalogItem | None] = {}  # preloaded variants (None: not here)
 
@@ -72,8 +100,19 @@ class SaleorCatalog:
 
     def _load(self) -> dict[str, CatalogItem]:
         if self._items is None:
+            key = (self.channel.pk, self.deployment_products)
+            now = time.monotonic()
+            if self.list_ttl > 0:
+                with _lists_lock:
+                    kept = _lists.get(key)
+                if kept is not None and now - kept[0] < self.list_ttl:
+                    self._items = kept[1]
+                    return self._items
             items = (self._item(listing) for listing in self._query())
             self._items = {item.variant_id: item for item in items if item is not None}
+            if self.list_ttl > 0:
+                with _lists_lock:
+                    _lists[key] = (now, self._items)
         return self._items
 
     def items(self) -> list[CatalogItem]:
