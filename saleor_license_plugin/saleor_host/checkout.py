@@ -99,21 +99,24 @@ def add_license_lines(
             "lines",
         )
     variants = ProductVariant.objects.in_bulk([pk for _, _, pk in prepared])
-    created = []
-    with transaction.atomic():
-        for intent, priced, pk in prepared:
-            unit = priced.quote.unit_price.amount
-            line = CheckoutLine.objects.create(
+    created = [
+        (
+            CheckoutLine(
                 checkout=checkout,
                 variant=variants[pk],
                 quantity=line_quantity(intent.line_action, intent.quantity),
                 currency=checkout.currency,
-                price_override=unit,
-                undiscounted_unit_price_amount=unit,
+                price_override=priced.quote.unit_price.amount,
+                undiscounted_unit_price_amount=priced.quote.unit_price.amount,
                 private_metadata=intent.to_metadata(settings.key_secret),
                 **checkout_line_fields(price_override_reason=f"License {intent.action}"),
-            )
-            created.append((line, priced))
+            ),
+            priced,
+        )
+        for intent, priced, pk in prepared
+    ]
+    with transaction.atomic():
+        CheckoutLine.objects.bulk_create([line for line, _ in created])  # one statement
         manager = plugins_manager()
         lines_info, _ = fetch_checkout_lines(checkout)
         checkout_info = fetch_checkout_info(checkout, lines_info, manager)
