@@ -25,7 +25,11 @@ from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 from saleor_license_plugin import conf
 from saleor_license_plugin.licensing import holds
 from saleor_license_plugin.saleor_host.auth import principal_from_request
-from saleor_license_plugin.saleor_host.catalog import LIST_TTL_SECONDS, SaleorCatalog
+from saleor_license_plugin.saleor_host.catalog import (
+    LIST_TTL_SECONDS,
+    SaleorCatalog,
+    active_channel,
+)
 from saleor_license_plugin.saleor_host.checkout import SaleorCheckoutHost, guard_completion
 from saleor_license_plugin.saleor_host.compat import dashboard_widgets_supported
 from saleor_license_plugin.saleor_host.invoices import invoice_sent, request_invoice
@@ -221,8 +225,6 @@ class LicensePlugin(BasePlugin):
     def webhook(self, request: HttpRequest, path: str, previous_value: Any) -> HttpResponse:
         if not self.active:
             return previous_value
-        from saleor.channel.models import Channel
-
         from saleor_license_plugin.http.router import (
             dispatch,
             dispatch_plain,
@@ -237,8 +239,7 @@ class LicensePlugin(BasePlugin):
             with conf.using(self.license_settings()):
                 return dispatch_plain(request, path)
         slug = request.GET.get("channel") or self.config.get("default_channel") or ""
-        channels = Channel.objects.filter(is_active=True)
-        channel = (channels.filter(slug=slug) if slug else channels.order_by("pk")).first()
+        channel = active_channel(slug)  # read at most LIST_TTL_SECONDS ago, as the offers' list
         if channel is None:
             return error_response(
                 path, 404, LicenseErrorCode.NOT_FOUND, "No such channel.", "channel"

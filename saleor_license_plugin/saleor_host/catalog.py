@@ -46,10 +46,33 @@ _lists: dict[tuple[Any, frozenset[str]], tuple[float, dict[str, CatalogItem]]] =
 _lists_lock = Lock()
 
 
+_channels: dict[str, tuple[float, Any]] = {}
+
+
 def forget_lists() -> None:
-    """Drop every catalog list kept in memory (tests; after a bulk price change)."""
+    """Drop every catalog list and channel kept in memory (tests; after a bulk price change)."""
     with _lists_lock:
         _lists.clear()
+        _channels.clear()
+
+
+def active_channel(slug: str, *, ttl: float = LIST_TTL_SECONDS) -> Any:
+    """The active channel ``slug`` names (empty: the first active one) for the license API's
+    quotes, as this process read it at most ``ttl`` seconds ago (the same window as the offers'
+    list); None when there is none (not kept: a channel created meanwhile is found at once)."""
+    from saleor.channel.models import Channel
+
+    now = time.monotonic()
+    with _lists_lock:
+        kept = _channels.get(slug)
+    if kept is not None and now - kept[0] < ttl:
+        return kept[1]
+    channels = Channel.objects.filter(is_active=True)
+    channel = (channels.filter(slug=slug) if slug else channels.order_by("pk")).first()
+    if channel is not None:
+        with _lists_lock:
+            _channels[slug] = (now, channel)
+    return channel
 
 
 class SaleorCatalog:

@@ -319,13 +319,20 @@ class SaleorCheckoutHost:
         """A new checkout of the signed-in customer in the request's channel, with the lines
         (all or none): what a renewal link opens."""
         from saleor.account.models import User
+        from saleor.channel.models import Channel
 
         pk = decode_global_id(principal.user_id or "", "User")
         user = User.objects.filter(pk=pk, is_active=True).first() if pk else None
-        if user is None or self.channel is None:
+        # The request's channel as it is now (the API may hold a copy a few seconds old).
+        channel = (
+            Channel.objects.filter(pk=self.channel.pk, is_active=True).first()
+            if self.channel is not None
+            else None
+        )
+        if user is None or channel is None:
             raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such customer.", "token")
         with transaction.atomic():
-            return self._add(new_checkout(user, self.channel), principal, lines, client_ip)
+            return self._add(new_checkout(user, channel), principal, lines, client_ip)
 
 
 def new_checkout(user: Any, channel: Any) -> Checkout:
