@@ -307,7 +307,9 @@ def _withdraw(
 
 
 def expire_due(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
-    """Periodic: suspend pending-payment licenses past their grace, expire lapsed terms."""
+    """Periodic: suspend pending-payment licenses past their grace (up to ``batch`` a run),
+    expire lapsed terms (every one, ``batch`` a page). ``skipped`` stays for callers: a license
+    being renewed while the sweep runs is locked, left alone and counted nowhere."""
     now = now or timezone.now()
     counts = {"suspended": 0, "expired": 0, "skipped": 0}
     overdue: Iterable[int] = License.objects.filter(
