@@ -2,6 +2,8 @@
 issue_license per unit, exactly once per unit however often it runs, in a few statements per
 chunk."""
 
+import threading
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -97,3 +99,32 @@ def test_statements_grow_with_chunks_not_units(pro8, alice, now):
         issue(pro8, alice, now, 600, chunk=250)
     statements = [q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) <= 3 * 3 + 1, [q["sql"][:80] for q in statements]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_concurrent_runs_issue_each_unit_once(pro8, alice, now):
+    """Three workers fulfil the same line at once (a redelivered task): every unit exists once,
+    and each run answers with the same licenses."""
+    barrier = threading.Barrier(3)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(issue(pro8, alice, now, 120, chunk=50))
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert License.objects.count() == 120
+    assert LicenseEvent.objects.filter(action="issued").count() == 120
+    pks = [[i.license.pk for i in result] for result in results]
+    assert pks[0] == pks[1] == pks[2]
+    assert sum(i.created for result in results for i in result) == 120
