@@ -17,6 +17,8 @@ drives it with 4 keep-alive clients in interleaved, bounded rounds:
   through ``/plugins/global/<PLUGIN_ID>/graphql/``, the owner's JWT;
 - ``activate``: a device re-activation (200, a freshly signed document);
 - ``refresh 304``: the same device sending its ETag;
+- ``route floor 405``: ``GET activation/``, refused by our webhook before it reads anything:
+  what Saleor's routing to a plugin costs;
 - ``lines add``: ``checkoutLicenseLinesAdd`` of 10 lines vs Saleor's ``checkoutLinesAdd`` of 10
   lines, each into a fresh checkout;
 - ``complete``: ``checkoutComplete`` of those checkouts: 10 license lines vs 10 plain lines
@@ -28,6 +30,11 @@ Then, in this process, on one worker: fulfillment of one paid order of ``--units
 units and of twice as many (time, statements per unit), and the expiry and reminder sweeps over
 ``--sweep-licenses`` licenses (statements per page, time). Loopback only; prints the machine's
 core count.
+
+``--compare PATH`` serves a second Saleor with the plugin imported from another checkout (e.g. a
+copy of main) and runs every HTTP scenario on both, back to back, alternating which goes first:
+before and after in one run. ``--only inprocess [--profile verify]`` times each API scenario
+through Django's test client in this process (and profiles one with cProfile).
 """
 
 from __future__ import annotations
