@@ -29,7 +29,7 @@ export SALEOR_VENV ?= .saleor-venv
 export SALEOR_VERSION ?= 3.23.28
 export SALEOR_SRC
 
-.PHONY: install localstripe test lint typecheck unit services demo demo-saleor saleor-env test-saleor saleor-dashboard test-dashboard saleor-matrix bench soak bench-reminders bench-billing fuzz clean
+.PHONY: install localstripe test lint typecheck unit services demo demo-saleor saleor-env test-saleor saleor-dashboard test-dashboard saleor-matrix bench bench-saleor soak bench-reminders bench-billing fuzz clean
 
 define need-python
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -115,6 +115,13 @@ saleor-matrix: | $(LOCALSTRIPE_STAMP)
 
 bench: $(STAMP) services
 	$(PY) -m benchmarks.run
+
+# The plugin inside a real Saleor (uvicorn ASGI, one worker) beside Saleor's own API, the
+# fulfillment of a 10,000-unit order and the sweeps over 100,000 licenses
+# (benchmarks/saleor_bench.py), in the environment `make saleor-env` built.
+bench-saleor: services
+	@test -f $(SALEOR_VENV)/saleor-env.conf || { echo "run make saleor-env first" >&2; exit 1; }
+	$(SALEOR_VENV)/bin/python -m benchmarks.saleor_bench $(BENCH_ARGS)
 
 # >= 100,000 mixed requests against one server process under ASGI and WSGI; Redis clients,
 # PostgreSQL connections, file descriptors and memory must stay flat (benchmarks/soak.py).

@@ -25,7 +25,11 @@ from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField
 from saleor_license_plugin import conf
 from saleor_license_plugin.licensing import holds
 from saleor_license_plugin.saleor_host.auth import principal_from_request
-from saleor_license_plugin.saleor_host.catalog import SaleorCatalog
+from saleor_license_plugin.saleor_host.catalog import (
+    LIST_TTL_SECONDS,
+    SaleorCatalog,
+    active_channel,
+)
 from saleor_license_plugin.saleor_host.checkout import SaleorCheckoutHost, guard_completion
 from saleor_license_plugin.saleor_host.compat import (
     configured_plugin_url,
@@ -216,22 +220,29 @@ class LicensePlugin(BasePlugin):
         if errors:
             raise ValidationError(errors)
 
-    def catalog_for(self, channel: Any) -> SaleorCatalog:
-        return SaleorCatalog(channel, self.deployment_products)
+    def catalog_for(self, channel: Any, *, list_ttl: float = 0.0) -> SaleorCatalog:
+        return SaleorCatalog(channel, self.deployment_products, list_ttl=list_ttl)
 
     # --- the plugin's own API -----------------------------------------------------------
 
     def webhook(self, request: HttpRequest, path: str, previous_value: Any) -> HttpResponse:
         if not self.active:
             return previous_value
-        from saleor.channel.models import Channel
-
-        from saleor_license_plugin.http.router import dispatch, error_response
+        from saleor_license_plugin.http.router import (
+            dispatch,
+            dispatch_plain,
+            error_response,
+            needs_host,
+        )
         from saleor_license_plugin.licensing.errors import LicenseErrorCode
 
+        if not needs_host(path):
+            # The device endpoint (and the one-time links) need neither the caller nor a
+            # channel: answer before looking either up.
+            with conf.using(self.license_settings()):
+                return dispatch_plain(request, path)
         slug = request.GET.get("channel") or self.config.get("default_channel") or ""
-        channels = Channel.objects.filter(is_active=True)
-        channel = (channels.filter(slug=slug) if slug else channels.order_by("pk")).first()
+        channel = active_channel(slug)  # read at most LIST_TTL_SECONDS ago, as the offers' list
         if channel is None:
             return error_response(
                 path, 404, LicenseErrorCode.NOT_FOUND, "No such channel.", "channel"
@@ -242,7 +253,9 @@ class LicensePlugin(BasePlugin):
                 request,
                 path,
                 principal=principal_from_request(request),
-                catalog=self.catalog_for(channel),
+                # The API's catalog may list from memory (offers: LIST_TTL_SECONDS); checkout
+                # lines are priced from a catalog of their own, from the database.
+                catalog=self.catalog_for(channel, list_ttl=LIST_TTL_SECONDS),
                 checkout=SaleorCheckoutHost(settings, self.catalog_for, channel),
                 dashboard_widgets=dashboard_widgets_supported(),
                 # the portal's config: Saleor's own API on this host, the channel it sells in

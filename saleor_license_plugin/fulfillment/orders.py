@@ -162,25 +162,24 @@ def _apply_line(
     action = intent.line_action
     if action is LineAction.NEW and intent.license_id is None:
         edition = _terms(terms, EditionTerms, "Not an edition.")
-        owner = order.owner()
         pending = not order.paid
-        for unit in range(intent.quantity):
-            issued = lifecycle.issue_license(
-                terms=edition,
-                owner=owner,
-                product_code=intent.variant_id,
-                order_line=ref,
-                unit=unit,
-                maintenance_years=intent.maintenance_years,
-                term_years=intent.years,
-                deployment=_deployment(intent.deployment_id),
-                status=LicenseStatus.PENDING_PAYMENT if pending else LicenseStatus.ACTIVE,
-                pending_payment_until=now + timedelta(days=order.grace_days) if pending else None,
-                currency=order.currency,
-                actor=actor,
-                now=now,
-            )
-            license = issued.license
+        issued = lifecycle.issue_order_line(
+            terms=edition,
+            owner=order.owner(),
+            order_line=ref,
+            quantity=intent.quantity,
+            product_code=intent.variant_id,
+            maintenance_years=intent.maintenance_years,
+            term_years=intent.years,
+            deployment=_deployment(intent.deployment_id),
+            status=LicenseStatus.PENDING_PAYMENT if pending else LicenseStatus.ACTIVE,
+            pending_payment_until=now + timedelta(days=order.grace_days) if pending else None,
+            currency=order.currency,
+            actor=actor,
+            now=now,
+        )
+        for unit, done in enumerate(issued):
+            license = done.license
             if order.paid and license.status == LicenseStatus.PENDING_PAYMENT:
                 license = lifecycle.mark_paid(
                     license.pk, idempotency_key=ref.key("paid", unit), actor=actor, now=now
@@ -342,7 +341,9 @@ def _withdraw(
 
 
 def expire_due(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
-    """Periodic: suspend pending-payment licenses past their grace, expire lapsed terms."""
+    """Periodic: suspend pending-payment licenses past their grace (up to ``batch`` a run),
+    expire lapsed terms (every one, ``batch`` a page). ``skipped`` stays for callers: a license
+    being renewed while the sweep runs is locked, left alone and counted nowhere."""
     now = now or timezone.now()
     counts = {"suspended": 0, "expired": 0, "skipped": 0}
     overdue: Iterable[int] = License.objects.filter(
@@ -352,23 +353,15 @@ def expire_due(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
         key = f"grace:{license_id}:suspend"
         if _withdraw(lifecycle.suspend_license, license_id, key, "payment overdue", "system"):
             counts["suspended"] += 1
-    # A live subscription's entitlement follows its periods (subscription billing rolls the
-    # term over at each period's end, suspends and cancels it): not expired here.
+    # Lapsed terms, a page at a time in a few statements each (whatever the page size), until
+    # none is left: a renewal under way keeps its row locked and is left to the next sweep. A
+    # live subscription's entitlement follows its periods (subscription billing rolls the term
+    # over at each period's end, suspends and cancels it): not expired here.
     live_subscription = Q(kind=LicenseKind.SUBSCRIPTION) & Q(
         subscription__status__in=subscription_billing.LIVE
     )
-    lapsed = (
-        License.objects.filter(Q(status=LicenseStatus.ACTIVE) & Q(term_expires_at__lte=now))
-        .exclude(live_subscription)
-        .values_list("pk", flat=True)[:batch]
-    )
-    for license_id in list(lapsed):
-        try:
-            lifecycle.expire_license(license_id, now=now)
-        except LicenseError:
-            # Renewed (or otherwise changed) between the query and the call: the rest of the
-            # batch still runs; the next sweep sees the license as it now is.
-            counts["skipped"] += 1
-            continue
-        counts["expired"] += 1
+    while expired := lifecycle.expire_lapsed(now=now, limit=batch, exclude=live_subscription):
+        counts["expired"] += expired
+        if expired < batch:
+            break
     return counts

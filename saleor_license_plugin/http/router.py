@@ -22,6 +22,28 @@ from saleor_license_plugin.http.responses import json_error
 from saleor_license_plugin.licensing.errors import LicenseErrorCode
 from saleor_license_plugin.licensing.ports import Catalog, CheckoutHost, Principal
 
+# Routes that need neither the caller (principal) nor a channel's catalog: the host answers them
+# before resolving either (a device's poll, often a 304, should cost no more than it must).
+PLAIN_ROUTES = frozenset({"activation", "reminders/unsubscribe", "invoices/download"})
+
+
+def needs_host(path: str) -> bool:
+    """Whether serving ``path`` needs the principal, the catalog or the checkout host; when
+    not, :func:`dispatch_plain` serves it."""
+    return path.strip("/") not in PLAIN_ROUTES
+
+
+def dispatch_plain(request: HttpRequest, path: str) -> HttpResponse:
+    """Serve a route of :data:`PLAIN_ROUTES` (see :func:`needs_host`)."""
+    route = path.strip("/")
+    if route == "activation":
+        return device.serve(request)
+    if route == "reminders/unsubscribe":
+        return unsubscribe.serve(request)
+    if route == "invoices/download":
+        return invoice_link.serve(request)
+    raise ValueError(f"{route!r} needs the host's principal and catalog")
+
 
 def dispatch(
     request: HttpRequest,
@@ -55,12 +77,8 @@ def dispatch(
         return graphql_view.serve(
             request, principal=principal, catalog=catalog, schema=schema, checkout=checkout
         )
-    if route == "activation":
-        return device.serve(request)
-    if route == "reminders/unsubscribe":
-        return unsubscribe.serve(request)
-    if route == "invoices/download":
-        return invoice_link.serve(request)
+    if route in PLAIN_ROUTES:
+        return dispatch_plain(request, path)
     return json_error(404, LicenseErrorCode.NOT_FOUND, "No such endpoint.")
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from saleor_license_plugin.conf import get_settings
@@ -208,6 +209,61 @@ def issue_license(
     now = now or timezone.now()
     if idempotency_key is None and order_line is not None:
         idempotency_key = order_line.key("issue", unit)
+    build = _license_builder(
+        terms=terms,
+        owner=owner,
+        product_code=product_code,
+        order_line=order_line,
+        maintenance_years=maintenance_years,
+        term_years=term_years,
+        deployment=deployment,
+        kind=kind,
+        status=status,
+        pending_payment_until=pending_payment_until,
+        trial_days=trial_days,
+        currency=currency,
+        now=now,
+        term_expires_at=term_expires_at,
+    )
+
+    def create() -> Issued:
+        license, canonical = build()
+        license.save()
+        _record(
+            license,
+            Action.ISSUED,
+            actor=actor,
+            before=None,
+            order_line=order_line,
+            idempotency_key=idempotency_key,
+            note=note,
+            now=now,
+            request_digest=request_digest,
+        )
+        return Issued(license, True, canonical)
+
+    return _once(idempotency_key, create, request_digest)
+
+
+def _license_builder(
+    *,
+    terms: EditionTerms,
+    owner: Owner,
+    product_code: str,
+    order_line: OrderLineRef | None,
+    maintenance_years: int,
+    term_years: int,
+    deployment: Deployment | None,
+    kind: str,
+    status: str,
+    pending_payment_until: datetime | None,
+    trial_days: int | None,
+    currency: str,
+    now: datetime,
+    term_expires_at: datetime | None,
+) -> Callable[[], tuple[License, str]]:
+    """Check what a new license is asked to be, once; then each call builds one (unsaved) with
+    a fresh key, and returns it with its canonical key."""
     if maintenance_years:
         check_years(maintenance_years, _bounds(), "maintenanceYears")
     if terms.requires_deployment and deployment is None:
@@ -229,8 +285,9 @@ def issue_license(
         term_expires = None
     if term_expires_at is not None:
         term_expires = term_expires_at
+    max_activations = terms.max_activations or get_settings().max_activations
 
-    def create() -> Issued:
+    def build() -> tuple[License, str]:
         canonical = keys.generate()
         license = License(
             kind=kind,
@@ -243,7 +300,7 @@ def issue_license(
             term_expires_at=term_expires,
             maintenance_expires_at=add_years(now, maintenance_years) if maintenance_years else None,
             pending_payment_until=pending_payment_until if status == S.PENDING_PAYMENT else None,
-            max_activations=terms.max_activations or get_settings().max_activations,
+            max_activations=max_activations,
             deployment=deployment,
             owner_id=owner.user_id,
             owner_email=owner.email,
@@ -256,21 +313,102 @@ def issue_license(
             created_at=now,
         )
         license.set_key(canonical)
-        license.save()
-        _record(
-            license,
-            Action.ISSUED,
-            actor=actor,
-            before=None,
-            order_line=order_line,
-            idempotency_key=idempotency_key,
-            note=note,
-            now=now,
-            request_digest=request_digest,
-        )
-        return Issued(license, True, canonical)
+        return license, canonical
 
-    return _once(idempotency_key, create, request_digest)
+    return build
+
+
+ISSUE_CHUNK = 250
+
+
+def _applied_many(idempotency_keys: list[str]) -> dict[str, LicenseEvent]:
+    """The events (with their licenses) of those keys already applied, in one query."""
+    events = LicenseEvent.objects.select_related("license").filter(
+        idempotency_key__in=idempotency_keys
+    )
+    return {event.idempotency_key: event for event in events if event.idempotency_key}
+
+
+def issue_order_line(
+    *,
+    terms: EditionTerms,
+    owner: Owner,
+    order_line: OrderLineRef,
+    quantity: int,
+    product_code: str = "",
+    maintenance_years: int = 0,
+    term_years: int = 1,
+    deployment: Deployment | None = None,
+    status: str = LicenseStatus.ACTIVE,
+    pending_payment_until: datetime | None = None,
+    currency: str = "",
+    actor: str = "system",
+    now: datetime | None = None,
+    chunk: int = ISSUE_CHUNK,
+) -> list[Issued]:
+    """:func:`issue_license` for units ``0 .. quantity-1`` of an order line, under the same
+    per-unit keys (``<line>:issue:<unit>``: each unit issues exactly once, however often this
+    runs), ``chunk`` units per transaction in a few statements (the keys already applied, the
+    licenses, their events) instead of a few per unit. A chunk that loses a race with another
+    run (a key it was about to use got taken) rolls back whole and is issued unit by unit, as
+    :func:`issue_license` does it."""
+    now = now or timezone.now()
+    spec: dict[str, Any] = {
+        "terms": terms,
+        "owner": owner,
+        "product_code": product_code,
+        "order_line": order_line,
+        "maintenance_years": maintenance_years,
+        "term_years": term_years,
+        "deployment": deployment,
+        "kind": LicenseKind.STANDARD,
+        "status": status,
+        "pending_payment_until": pending_payment_until,
+        "currency": currency,
+        "now": now,
+    }
+    build = _license_builder(trial_days=None, term_expires_at=None, **spec)
+    issued: list[Issued] = []
+    for start in range(0, quantity, chunk):
+        units = range(start, min(start + chunk, quantity))
+        unit_keys = [order_line.key("issue", unit) for unit in units]
+        done = _applied_many(unit_keys)
+        fresh = [(unit, key) for unit, key in zip(units, unit_keys, strict=True) if key not in done]
+        created: dict[str, Issued] = {}
+        if fresh:
+            try:
+                with transaction.atomic():
+                    built = [build() for _ in fresh]
+                    License.objects.bulk_create([license for license, _ in built])
+                    LicenseEvent.objects.bulk_create(
+                        [
+                            LicenseEvent(
+                                license=license,
+                                action=Action.ISSUED,
+                                actor=actor[:128],
+                                before=None,
+                                after=license.snapshot(),
+                                order_id=order_line.order_id,
+                                order_line_id=order_line.line_id,
+                                idempotency_key=key,
+                                created_at=now,
+                            )
+                            for (license, _), (_, key) in zip(built, fresh, strict=True)
+                        ]
+                    )
+                created = {
+                    key: Issued(license, True, canonical)
+                    for (license, canonical), (_, key) in zip(built, fresh, strict=True)
+                }
+            except IntegrityError:  # another run took some of these keys: one at a time
+                created = {
+                    key: issue_license(unit=unit, actor=actor, **spec) for unit, key in fresh
+                }
+        issued += [
+            Issued(done[key].license, False, None) if key in done else created[key]
+            for key in unit_keys
+        ]
+    return issued
 
 
 def _once(
@@ -544,6 +682,49 @@ def expire_license(license_id: int, *, now: datetime | None = None) -> License:
         license.status = S.EXPIRED
 
     return _change(license_id, Action.EXPIRED, mutate, now=now)
+
+
+def expire_lapsed(
+    *, now: datetime | None = None, limit: int = 500, exclude: Q | None = None
+) -> int:
+    """One page of the expiry sweep: up to ``limit`` active term licenses past their term
+    become expired, each recorded as ``expire_license`` records it, in three statements
+    whatever the page size (lock the page, update it, insert its events). Rows another
+    transaction holds (a renewal under way) are skipped: the next sweep sees them as they then
+    are. ``exclude``: licenses another sweep owns (live subscriptions). Returns how many
+    expired."""
+    now = now or timezone.now()
+    lapsed = License.objects.filter(status=S.ACTIVE, term_expires_at__lte=now)
+    if exclude is not None:
+        lapsed = lapsed.exclude(exclude)
+    with transaction.atomic():
+        page = list(
+            lapsed.select_for_update(of=("self",), skip_locked=True)
+            .select_related("deployment")
+            .order_by("pk")[:limit]
+        )
+        events = []
+        for license in page:
+            ensure_allowed(license, Action.EXPIRED)
+            before = license.snapshot()
+            license.status = S.EXPIRED
+            license.revision += 1
+            events.append(
+                LicenseEvent(
+                    license=license,
+                    action=Action.EXPIRED,
+                    actor="system",
+                    before=before,
+                    after=license.snapshot(),
+                    created_at=now,
+                )
+            )
+        if page:
+            License.objects.filter(pk__in=[license.pk for license in page]).update(
+                status=S.EXPIRED, revision=F("revision") + 1, updated_at=timezone.now()
+            )
+            LicenseEvent.objects.bulk_create(events)
+    return len(page)
 
 
 def set_auto_renew(

@@ -31,6 +31,13 @@ def principal_for_user(user: Any) -> Principal:
     """The plain principal of a Saleor user (or anonymous)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Principal()
+    if not (user.is_staff or user.is_superuser):
+        # Saleor grants permissions through permission groups, whose members must be staff
+        # (permissionGroupCreate/Update refuse anyone else), and sets ``is_staff`` from an app
+        # token's permissions: a customer has none. Not asking saves a query on every
+        # customer's request; a non-staff user given permissions some other way is refused
+        # staff access here (never granted more).
+        return Principal(user_global_id(user.pk), user.email)
     from saleor.permission.enums import get_permission_names
 
     names = frozenset(get_permission_names(user.effective_permissions))

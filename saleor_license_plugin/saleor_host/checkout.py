@@ -19,6 +19,7 @@ from saleor.product.models import ProductVariant
 from saleor_license_plugin import conf
 from saleor_license_plugin.licensing import billing, holds, partners
 from saleor_license_plugin.licensing.checkout_lines import (
+    INTENT_KEY,
     REFERENCE_KEY,
     TERMS_ACCEPTED_KEY,
     LineFacts,
@@ -43,7 +44,7 @@ from saleor_license_plugin.saleor_host.auth import (
     user_global_id,
     variant_global_id,
 )
-from saleor_license_plugin.saleor_host.catalog import KIND_KEY
+from saleor_license_plugin.saleor_host.catalog import KIND_KEY, SaleorCatalog
 from saleor_license_plugin.saleor_host.compat import checkout_line_fields
 
 
@@ -85,6 +86,8 @@ def add_license_lines(
     intent in private metadata. All lines or none. Returns (line, priced) pairs."""
     now = timezone.now()
     prepared = []
+    if isinstance(catalog, SaleorCatalog):
+        catalog.preload(line.variant_id for line in lines)
     with conf.using(settings):
         for line in lines:
             intent, priced = prepare_line(
@@ -100,21 +103,24 @@ def add_license_lines(
             "lines",
         )
     variants = ProductVariant.objects.in_bulk([pk for _, _, pk in prepared])
-    created = []
-    with transaction.atomic():
-        for intent, priced, pk in prepared:
-            unit = priced.quote.unit_price.amount
-            line = CheckoutLine.objects.create(
+    created = [
+        (
+            CheckoutLine(
                 checkout=checkout,
                 variant=variants[pk],
                 quantity=line_quantity(intent.line_action, intent.quantity),
                 currency=checkout.currency,
-                price_override=unit,
-                undiscounted_unit_price_amount=unit,
+                price_override=priced.quote.unit_price.amount,
+                undiscounted_unit_price_amount=priced.quote.unit_price.amount,
                 private_metadata=intent.to_metadata(settings.key_secret),
                 **checkout_line_fields(price_override_reason=f"License {intent.action}"),
-            )
-            created.append((line, priced))
+            ),
+            priced,
+        )
+        for intent, priced, pk in prepared
+    ]
+    with transaction.atomic():
+        CheckoutLine.objects.bulk_create([line for line, _ in created])  # one statement
         manager = plugins_manager()
         lines_info, _ = fetch_checkout_lines(checkout)
         checkout_info = fetch_checkout_info(checkout, lines_info, manager)
@@ -179,8 +185,15 @@ def guard_completion(
     errors: list[ValidationError] = []
     has_license_lines = False
     changes: list[tuple[LineIntent, str]] = []
+    infos = list(lines if lines is not None else checkout_info.lines)
+    if isinstance(catalog, SaleorCatalog):  # every license line's variant in one query
+        catalog.preload(
+            variant_global_id(info.variant.pk)
+            for info in infos
+            if INTENT_KEY in (info.line.private_metadata or {})
+        )
     with conf.using(settings):
-        for info in lines if lines is not None else checkout_info.lines:
+        for info in infos:
             facts = LineFacts(
                 line_id=str(info.line.pk),
                 variant_id=variant_global_id(info.variant.pk),
@@ -360,10 +373,20 @@ class SaleorCheckoutHost:
 
         pk = decode_global_id(principal.user_id or "", "User")
         user = User.objects.filter(pk=pk, is_active=True).first() if pk else None
-        if user is None or self.channel is None:
+        channel = self._channel_now()
+        if user is None or channel is None:
             raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such customer.", "token")
         with transaction.atomic():
-            return self._add(new_checkout(user, self.channel), principal, lines, client_ip)
+            return self._add(new_checkout(user, channel), principal, lines, client_ip)
+
+    def _channel_now(self) -> Any:
+        """The request's channel as it is now (the API may hold a copy a few seconds old),
+        or None when it is gone or inactive: new checkouts are created in it."""
+        from saleor.channel.models import Channel
+
+        if self.channel is None:
+            return None
+        return Channel.objects.filter(pk=self.channel.pk, is_active=True).first()
 
     def create_bill_checkout(self, principal: Principal, bill_id: int, *, client_ip: str) -> str:
         """A new checkout of the signed-in customer in the request's channel holding the
@@ -372,10 +395,11 @@ class SaleorCheckoutHost:
 
         pk = decode_global_id(principal.user_id or "", "User")
         user = User.objects.filter(pk=pk, is_active=True).first() if pk else None
-        if user is None or self.channel is None:
+        channel = self._channel_now()
+        if user is None or channel is None:
             raise LicenseError(LicenseErrorCode.NOT_FOUND, "No such customer.", "billId")
         with transaction.atomic():
-            checkout = new_checkout(user, self.channel)
+            checkout = new_checkout(user, channel)
             add_bill_line(checkout, bill_id, settings=self.settings)
         return graphene.Node.to_global_id("Checkout", checkout.pk)
 

@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from saleor_license_plugin.fulfillment.orders import apply_order, expire_due, withdraw_order
 from saleor_license_plugin.fulfillment.tasks import fulfill_order
@@ -160,24 +162,27 @@ def test_a_resellers_end_customer_is_kept_on_each_license(now):
     ] * 2
 
 
-def test_a_license_renewed_mid_sweep_does_not_stop_the_batch(alice, now, monkeypatch):
-    """The bug: expire_due stopped at the first LicenseError, leaving the rest unexpired."""
-    first, second, third = (issue("cloud-8", alice, now) for _ in range(3))
+def test_the_expiry_sweep_pages_through_every_lapsed_license_in_bounded_statements(alice, now):
+    """Every lapsed license expires in one sweep, page by page, each page in the same few
+    statements whatever its size; a license renewed before the sweep is left active."""
+    renewed, *lapsed = (issue("cloud-8", alice, now) for _ in range(7))
     later = now + timedelta(days=400)
-    real_expire = lifecycle.expire_license
-
-    def renewed_meanwhile(license_id, *, now=None):
-        if license_id == first.pk:  # a renewal commits between the sweep's query and its call
-            lifecycle.renew_license(first.pk, years=1, now=later)
-        return real_expire(license_id, now=now)
-
-    monkeypatch.setattr(lifecycle, "expire_license", renewed_meanwhile)
-    assert expire_due(later) == {"suspended": 0, "expired": 2, "skipped": 1}
-    statuses = {
-        lic.pk: lic.status for lic in License.objects.filter(pk__in=[first.pk, second.pk, third.pk])
-    }
+    lifecycle.renew_license(renewed.pk, years=1, now=later)
+    with CaptureQueriesContext(connection) as queries:
+        assert expire_due(later, batch=2) == {"suspended": 0, "expired": 6, "skipped": 0}
+    pages = 3  # 2 + 2 + 2, then a page shorter than the batch would end it; a full page asks again
+    per_page = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(per_page) <= 1 + (pages + 1) * 3, per_page
+    statuses = dict(
+        License.objects.filter(pk__in=[renewed.pk, *(lic.pk for lic in lapsed)]).values_list(
+            "pk", "status"
+        )
+    )
     assert statuses == {
-        first.pk: LicenseStatus.ACTIVE,
-        second.pk: LicenseStatus.EXPIRED,
-        third.pk: LicenseStatus.EXPIRED,
+        renewed.pk: LicenseStatus.ACTIVE,
+        **{lic.pk: LicenseStatus.EXPIRED for lic in lapsed},
     }
+    events = LicenseEvent.objects.filter(license__in=lapsed, action="expired")
+    assert sorted(e.license_id for e in events) == sorted(lic.pk for lic in lapsed)
+    assert {(e.before["status"], e.after["status"]) for e in events} == {("active", "expired")}
+    assert {e.after["revision"] - e.before["revision"] for e in events} == {1}

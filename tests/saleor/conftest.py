@@ -85,7 +85,10 @@ def pytest_report_header(config):
 @pytest.fixture(autouse=True)
 def _fresh_signer():
     from saleor_license_plugin.licensing.entitlements import reset_signer_cache
+    from saleor_license_plugin.saleor_host.catalog import forget_lists
 
     reset_signer_cache()
+    forget_lists()  # each test's catalog as it set it up (offers list from memory for 10 s)
     yield
     reset_signer_cache()
+    forget_lists()
