@@ -121,6 +121,16 @@ def page(portal):
     assert errors == []
 
 
+def go(page, fragment: str) -> None:
+    """Open a page by its #/… fragment and wait until the portal has rendered it: the route
+    runs on hashchange, a task after this call, so the previous page (which may have inputs of
+    the same ids) is still there until then."""
+    page.evaluate(f"location.hash = '{fragment}'")
+    name = fragment.rsplit("/", 1)[-1]
+    kind = "tab" if fragment.startswith("#/buy/") else "nav"
+    page.locator(f'a[data-{kind}="{name}"].active').wait_for()
+
+
 def sign_in(page, portal) -> None:
     url, _, seeded, _, _ = portal
     page.goto(url)
@@ -170,7 +180,7 @@ def test_sign_in_refuses_a_bad_token_readably_then_shows_the_dashboard(page, por
 def test_upgrade_verify_a_key_pick_the_target_and_see_the_server_price(page, portal):
     _, port, seeded, shots, _ = portal
     sign_in(page, portal)
-    page.evaluate("location.hash = '#/buy/upgrade'")
+    go(page, "#/buy/upgrade")
     page.locator("#license-key").fill("ABCDE-12345")
     page.locator("#verify").click()
     alert = page.locator(".flash.error")
@@ -205,7 +215,7 @@ def test_renew_license_and_maintenance_show_the_price_per_year_and_for_n_years(p
         seeded["keys"]["perpetual"],
     )
     sign_in(page, portal)
-    page.evaluate("location.hash = '#/buy/renew'")
+    go(page, "#/buy/renew")
     page.locator("#license-key").fill(annual)
     page.locator("#verify").click()
     page.locator("#price-per-year").wait_for()
@@ -221,6 +231,7 @@ def test_renew_license_and_maintenance_show_the_price_per_year_and_for_n_years(p
     assert "Renew its maintenance instead" in page.locator("#unavailable").inner_text()
 
     page.locator('a[data-tab="maintenance"]').click()
+    page.locator('a[data-tab="maintenance"].active').wait_for()  # re-rendered on hashchange
     page.locator("#license-key").fill(perpetual)
     page.locator("#verify").click()
     page.locator("#price-per-year").wait_for()
@@ -233,7 +244,7 @@ def test_expansion_prices_quantity_add_ons_and_flat_services_together(page, port
     _, port, seeded, shots, _ = portal
     token, key = seeded["customer"], seeded["keys"]["perpetual"]
     sign_in(page, portal)
-    page.evaluate("location.hash = '#/buy/expansion'")
+    go(page, "#/buy/expansion")
     page.locator("#license-key").fill(key)
     page.locator("#verify").click()
     page.locator('#expansions input[data-variant="addon-hot-standby"]').wait_for()
@@ -261,7 +272,7 @@ def test_expansion_prices_quantity_add_ons_and_flat_services_together(page, port
 def test_new_license_price_and_the_deployment_confirmation(page, portal):
     _, port, seeded, shots, _ = portal
     sign_in(page, portal)
-    page.evaluate("location.hash = '#/buy/new'")
+    go(page, "#/buy/new")
     page.locator("#edition").select_option("Enterprise")
     page.locator("#capacity").select_option("ent-16")
     page.locator("#quantity").fill("2")
@@ -338,18 +349,18 @@ def test_every_page_fits_a_phone_screen(portal):
         page.screenshot(path=str(shots / f"portal-phone-{name}.png"), full_page=True)
 
     fits("dashboard")
-    page.evaluate("location.hash = '#/buy/upgrade'")
+    go(page, "#/buy/upgrade")
     page.locator("#license-key").fill(seeded["keys"]["perpetual"])
     page.locator("#verify").click()
     page.locator("#price-total").wait_for()
     fits("upgrade")
-    page.evaluate("location.hash = '#/buy/new'")
+    go(page, "#/buy/new")
     page.locator("#price-total").wait_for()
     fits("new")
-    page.evaluate("location.hash = '#/licenses'")
+    go(page, "#/licenses")
     page.locator("li[data-license]").first.wait_for()
     fits("licenses")
-    page.evaluate("location.hash = '#/cart'")
+    go(page, "#/cart")
     page.locator("#needs-saleor").wait_for()
     fits("cart")
     context.close()
