@@ -17,6 +17,12 @@ subscription_billing``) runs, in order:
    stays unpaid for the customer to pay, and the customer is emailed how, once per bill. Any
    bill not collected makes the subscription past due.
 4. ``apply_grace``: past due → suspended → cancelled.
+
+Staff (``STAFF_EMAILS``, else Django's ``ADMINS``) get one email per bill and outcome (outbox
+keys ``subscription-bill:<id>:staff:<outcome>``): ``gave-up`` when a saved card's retries are
+spent, ``suspended`` and ``cancelled`` when the grace suspends or cancels a subscription for
+that unpaid bill (its oldest). An email the mail server refused, or whose worker died, is sent
+again by the next run (``retry_staff_alerts``).
 """
 
 from __future__ import annotations
@@ -37,12 +43,15 @@ from django.utils import timezone
 from saleor_license_plugin.conf import get_settings
 from saleor_license_plugin.fulfillment import outbox
 from saleor_license_plugin.fulfillment.autorenew import ChargeResult
+from saleor_license_plugin.fulfillment.failures import staff_recipients
 from saleor_license_plugin.fulfillment.host import TaskHost
 from saleor_license_plugin.licensing import subscription_billing as billing
 from saleor_license_plugin.models import BillStatus, SubscriptionBill
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=30)  # a CHARGING bill older than this belongs to a dead worker
+STAFF_KIND = "subscription_staff_alert"
+GAVE_UP, SUSPENDED, CANCELLED = "gave-up", "suspended", "cancelled"
 
 
 @dataclass(frozen=True)
@@ -86,10 +95,17 @@ def run_subscription_billing(
         return catalogs[channel]
 
     report = BillingReport()
+    retry_staff_alerts(now)
     report.close = billing.close_periods(catalog, now=now, page_size=page_size)
     report.finalize = billing.finalize_arrears(catalog, now=now, conf=conf, page_size=page_size)
     charge_due(host, now, page_size, report)
     report.grace = billing.apply_grace(now=now, conf=conf)
+    for outcome, subscriptions in (
+        (SUSPENDED, report.grace.suspended),
+        (CANCELLED, report.grace.cancelled),
+    ):
+        for subscription_id in subscriptions:
+            alert_staff(report.grace.bills[subscription_id], outcome, now)
     logger.info(
         "Subscription billing: %d period(s) rolled, %d bill(s) created, %d issued at the peak, "
         "%d paid, %d declined, %d left unpaid, %d suspended, %d cancelled",
@@ -190,6 +206,7 @@ def _attempt(host: TaskHost, bill: SubscriptionBill, now: datetime, report: Bill
         billing.mark_past_due([bill.subscription_id])
         return
     _leave_unpaid([bill], result, now, report)
+    alert_staff(bill.pk, GAVE_UP, now)
 
 
 def _finish(
@@ -257,4 +274,77 @@ def _pay_message(bill: SubscriptionBill, recipient: str, outcome: str) -> EmailM
         body=body,
         from_email=getattr(django_settings, "DEFAULT_FROM_EMAIL", None),
         to=[recipient],
+    )
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+def staff_key(bill_id: int, outcome: str) -> str:
+    return f"subscription-bill:{bill_id}:staff:{outcome}"
+
+
+def alert_staff(bill_id: int, outcome: str, now: datetime) -> bool:
+    """Tell staff, once per bill and outcome, that the bill was not collected (``gave-up``)
+    or that its subscription was suspended or cancelled for it. True if this call sent it."""
+    staff = staff_recipients()
+    if not staff:
+        return False
+    return outbox.send_once(
+        staff_key(bill_id, outcome),
+        kind=STAFF_KIND,
+        recipient=",".join(staff)[:254],
+        build=partial(_staff_message, bill_id, outcome, staff),
+        now=now,
+    )
+
+
+def retry_staff_alerts(now: datetime) -> int:
+    """Send again the staff emails a mail server refused or a dead worker held."""
+    sent = 0
+    for message in outbox.due_for_retry(now, kind=STAFF_KIND):
+        _, bill_id, _, outcome = message.key.split(":")
+        sent += alert_staff(int(bill_id), outcome, now)
+    return sent
+
+
+def _staff_message(bill_id: int, outcome: str, staff: list[str]) -> EmailMessage:
+    bill = SubscriptionBill.objects.select_related("subscription__license").get(pk=bill_id)
+    subscription = bill.subscription
+    license = subscription.license
+    conf = get_settings()
+    what = {
+        GAVE_UP: (
+            "was not collected",
+            f"Charging the saved card failed {bill.attempts} time(s), the last retry included. "
+            "The bill is left for the customer to pay (they were emailed how); the subscription "
+            f"is past due and is suspended {conf.subscription_grace_days} day(s) after the "
+            "bill was issued unless it is paid.",
+        ),
+        SUSPENDED: (
+            "suspended the subscription",
+            f"The subscription ({subscription.domain}) and its license are suspended for "
+            f"non-payment. It is cancelled {conf.subscription_cancel_days} day(s) from now "
+            "unless the bill is paid; paying it reactivates the subscription.",
+        ),
+        CANCELLED: (
+            "cancelled the subscription",
+            f"The subscription ({subscription.domain}) was cancelled for non-payment: its "
+            "license is revoked and its unpaid bills are written off.",
+        ),
+    }[outcome]
+    body = (
+        f"Subscription bill SB-{bill.pk} {what[0]}.\n\n{what[1]}\n\n"
+        f"Plan: {subscription.plan} ({subscription.mode}), license …{license.key_hint}\n"
+        f"Customer: {license.owner_email or license.owner_id}"
+        + (f", {subscription.company}" if subscription.company else "")
+        + f"\nBill: {bill.amount} {bill.currency} for {bill.period_start:%Y-%m-%d} to "
+        f"{bill.period_end:%Y-%m-%d}, issued {bill.issued_at:%Y-%m-%d}\n"
+        f"Last attempt: {bill.last_outcome or '-'}\n"
+    )
+    return EmailMessage(
+        subject=f"[licenses] Subscription bill SB-{bill.pk} {what[0]}",
+        body=body,
+        from_email=getattr(django_settings, "DEFAULT_FROM_EMAIL", None),
+        to=staff,
     )
