@@ -40,7 +40,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.conf import get_settings, using
 from saleor_license_plugin.fulfillment import outbox
 from saleor_license_plugin.fulfillment.autorenew import ChargeResult
 from saleor_license_plugin.fulfillment.failures import staff_recipients
@@ -83,7 +83,13 @@ class BillingReport:
 def run_subscription_billing(
     host: TaskHost, *, now: datetime | None = None, page_size: int = billing.PAGE_SIZE
 ) -> BillingReport:
-    now = now or timezone.now()
+    """One billing run with the settings the plugin's hooks see (inside Saleor: the
+    Dashboard's grace and late-report days over the Django settings)."""
+    with using(host.license_settings()):
+        return _run(host, now or timezone.now(), page_size)
+
+
+def _run(host: TaskHost, now: datetime, page_size: int) -> BillingReport:
     conf = get_settings()
     catalogs: dict[str, Any] = {}
 

@@ -333,3 +333,30 @@ def test_concurrent_deliveries_post_the_request_once(settings, server):
     assert sorted(outcomes) == [False, True]  # the loser: "another run is sending it"
     request.refresh_from_db()
     assert request.status == ProvisioningStatus.REQUESTED
+
+
+class DashboardHost(PlainHost):
+    """Inside Saleor the host's settings are the Dashboard form's over the Django settings."""
+
+    def __init__(self, form):
+        self.form = form
+
+    def license_settings(self):
+        from saleor_license_plugin import conf
+
+        return conf.from_dashboard(self.form, conf.from_django_settings())
+
+
+def test_the_fulfillment_worker_uses_the_dashboards_provisioning_mode(
+    settings, broker, server, django_capture_on_commit_callbacks
+):
+    """The Django settings give the URL and secret but keep manual; the Dashboard says
+    webhook: the Celery worker fulfilling the order (outside any request) requests the
+    instance by webhook."""
+    configure(settings, PROVISIONING_URL=server.url + "/provision", PROVISIONING_SECRET=SECRET)
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfill(paid(), DashboardHost({"provisioning_mode": "webhook"}))
+    request = ProvisioningRequest.objects.get()
+    assert request.mode == "webhook" and request.status == ProvisioningStatus.REQUESTED
+    [(_, _, headers, body)] = server.requests
+    assert expected_signature(headers["x-license-signature"], body)

@@ -372,3 +372,32 @@ class RefusingBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("mail server down")
+
+
+class DashboardHost(Billing):
+    """Inside Saleor the host's settings are the Dashboard form's over the Django settings."""
+
+    def __init__(self, form):
+        super().__init__()
+        self.form = form
+
+    def license_settings(self):
+        from saleor_license_plugin import conf
+
+        return conf.from_dashboard(self.form, conf.from_django_settings())
+
+
+@pytest.mark.django_db
+def test_the_billing_run_applies_the_dashboards_grace_days(now):
+    """Django's SUBSCRIPTION_GRACE_DAYS is 7; the Dashboard says 2, and the beat task (a
+    Celery worker, outside any request) suspends after 2."""
+    subscription = subscribe("dashboard-grace", now, card=False)
+    end = subscription.current_period_end
+    host = DashboardHost({"subscription_grace_days": "2", "subscription_cancel_days": "3"})
+    run_subscription_billing(host, now=end)
+    run_subscription_billing(host, now=end + timedelta(days=1))
+    assert Subscription.objects.get().status == SubscriptionStatus.PAST_DUE
+    report = run_subscription_billing(host, now=end + timedelta(days=2))
+    assert report.grace.suspended == [subscription.pk]
+    report = run_subscription_billing(host, now=end + timedelta(days=5))
+    assert report.grace.cancelled == [subscription.pk]
