@@ -105,13 +105,15 @@ def _run(host: TaskHost, now: datetime, page_size: int) -> BillingReport:
     report.close = billing.close_periods(catalog, now=now, page_size=page_size)
     report.finalize = billing.finalize_arrears(catalog, now=now, conf=conf, page_size=page_size)
     charge_due(host, now, page_size, report)
-    report.grace = billing.apply_grace(now=now, conf=conf)
-    for outcome, subscriptions in (
-        (SUSPENDED, report.grace.suspended),
-        (CANCELLED, report.grace.cancelled),
-    ):
-        for subscription_id in subscriptions:
-            alert_staff(report.grace.bills[subscription_id], outcome, now)
+    claimed: list[tuple[int, str]] = []
+
+    def claim_alert(subscription_id: int, bill_id: int, outcome: str) -> None:
+        if _claim_staff_alert(bill_id, outcome, now):
+            claimed.append((bill_id, outcome))
+
+    report.grace = billing.apply_grace(now=now, conf=conf, on_change=claim_alert)
+    for bill_id, outcome in claimed:
+        _send_staff_alert(bill_id, outcome)
     logger.info(
         "Subscription billing: %d period(s) rolled, %d bill(s) created, %d issued at the peak, "
         "%d paid, %d declined, %d left unpaid, %d suspended, %d cancelled",
@@ -211,8 +213,7 @@ def _attempt(host: TaskHost, bill: SubscriptionBill, now: datetime, report: Bill
         )
         billing.mark_past_due([bill.subscription_id])
         return
-    _leave_unpaid([bill], result, now, report)
-    alert_staff(bill.pk, GAVE_UP, now)
+    _leave_unpaid([bill], result, now, report, staff_outcome=GAVE_UP)
 
 
 def _finish(
@@ -239,10 +240,20 @@ def _finish(
 
 
 def _leave_unpaid(
-    bills: list[SubscriptionBill], result: ChargeResult, now: datetime, report: BillingReport
+    bills: list[SubscriptionBill],
+    result: ChargeResult,
+    now: datetime,
+    report: BillingReport,
+    staff_outcome: str = "",
 ) -> None:
-    """Not collected: the customer pays it (the email says how, once per bill); past due."""
-    _finish(bills, BillStatus.UNPAID, result, now)
+    """Not collected: the customer pays it (the email says how, once per bill); past due.
+    With ``staff_outcome`` (one bill) staff are told too, their email claimed in the
+    transaction that records the outcome."""
+    with transaction.atomic():
+        left = _finish(bills, BillStatus.UNPAID, result, now)
+        alert = bool(staff_outcome and left and _claim_staff_alert(bills[0].pk, staff_outcome, now))
+    if alert:
+        _send_staff_alert(bills[0].pk, staff_outcome)
     billing.mark_past_due([bill.subscription_id for bill in bills])
     report.unpaid += len(bills)
     for bill in bills:
@@ -290,27 +301,32 @@ def staff_key(bill_id: int, outcome: str) -> str:
     return f"subscription-bill:{bill_id}:staff:{outcome}"
 
 
-def alert_staff(bill_id: int, outcome: str, now: datetime) -> bool:
-    """Tell staff, once per bill and outcome, that the bill was not collected (``gave-up``)
-    or that its subscription was suspended or cancelled for it. True if this call sent it."""
+def _claim_staff_alert(bill_id: int, outcome: str, now: datetime) -> bool:
+    """Claim the staff email of a bill's outcome, in the transaction that records the outcome:
+    True for the one run that sends it (``_send_staff_alert`` once that commits). Should the
+    worker die before sending, the claim's lease runs out and ``retry_staff_alerts`` sends it.
+    False when no staff address is configured."""
     staff = staff_recipients()
     if not staff:
         return False
-    return outbox.send_once(
-        staff_key(bill_id, outcome),
-        kind=STAFF_KIND,
-        recipient=",".join(staff)[:254],
-        build=partial(_staff_message, bill_id, outcome, staff),
-        now=now,
-    )
+    key = staff_key(bill_id, outcome)
+    return outbox.claim(key, kind=STAFF_KIND, recipient=",".join(staff)[:254], now=now)
+
+
+def _send_staff_alert(bill_id: int, outcome: str) -> bool:
+    def send() -> None:
+        _staff_message(bill_id, outcome, staff_recipients()).send(fail_silently=False)
+
+    return outbox.perform(staff_key(bill_id, outcome), kind=STAFF_KIND, action=send)
 
 
 def retry_staff_alerts(now: datetime) -> int:
-    """Send again the staff emails a mail server refused or a dead worker held."""
+    """Send the staff emails a mail server refused or a dead worker held, once each."""
     sent = 0
     for message in outbox.due_for_retry(now, kind=STAFF_KIND):
         _, bill_id, _, outcome = message.key.split(":")
-        sent += alert_staff(int(bill_id), outcome, now)
+        if _claim_staff_alert(int(bill_id), outcome, now):
+            sent += _send_staff_alert(int(bill_id), outcome)
     return sent
 
 

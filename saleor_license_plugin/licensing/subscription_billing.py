@@ -550,7 +550,15 @@ class GraceReport:
     bills: dict[int, int] = field(default_factory=dict)
 
 
-def apply_grace(*, now: datetime, conf: LicenseSettings | None = None) -> GraceReport:
+# Called inside the transaction of each suspension or cancellation with (subscription id,
+# the oldest unpaid bill's id, "suspended" or "cancelled"): what must follow the change commits
+# with it (the fulfillment layer claims its staff email there).
+GraceHook = Callable[[int, int, str], None]
+
+
+def apply_grace(
+    *, now: datetime, conf: LicenseSettings | None = None, on_change: GraceHook | None = None
+) -> GraceReport:
     """Past due longer than ``SUBSCRIPTION_GRACE_DAYS`` (from the oldest unpaid bill's issue)
     → suspended, license suspended; ``SUBSCRIPTION_CANCEL_DAYS`` later → cancelled, license
     revoked, unpaid bills written off. Each change is keyed on the bill, so it happens once."""
@@ -592,12 +600,16 @@ def apply_grace(*, now: datetime, conf: LicenseSettings | None = None) -> GraceR
             if owed_since <= now - cancel:
                 _cancel_unpaid(subscription, now)
                 report.cancelled.append(subscription.pk)
+                outcome = "cancelled"
             elif subscription.status == SubscriptionStatus.PAST_DUE and owed_since <= now - grace:
                 _suspend_unpaid(subscription, owed_since, now)
                 report.suspended.append(subscription.pk)
+                outcome = "suspended"
             else:
                 continue
             report.bills[subscription.pk] = subscription.owed_bill
+            if on_change is not None:
+                on_change(subscription.pk, subscription.owed_bill, outcome)
     if report.suspended or report.cancelled:
         logger.info(
             "Subscription billing: %d suspended, %d cancelled for non-payment",

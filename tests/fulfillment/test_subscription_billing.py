@@ -401,3 +401,34 @@ def test_the_billing_run_applies_the_dashboards_grace_days(now):
     assert report.grace.suspended == [subscription.pk]
     report = run_subscription_billing(host, now=end + timedelta(days=5))
     assert report.grace.cancelled == [subscription.pk]
+
+
+@pytest.mark.django_db
+def test_a_staff_email_claimed_by_a_worker_that_died_is_sent_by_a_later_run(
+    now, settings, monkeypatch
+):
+    """The suspension and its email's claim commit together: a worker dying right after
+    (before sending) leaves a claim that a later run, once its lease lapsed, sends once."""
+    from saleor_license_plugin.fulfillment import subscription_billing as run
+
+    settings.ADMINS = [("Ops", "ops@shop.example")]
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "SUBSCRIPTION_GRACE_DAYS": 2}
+    subscription = subscribe("dies", now, card=False)
+    end = subscription.current_period_end
+    host = Billing()
+    run_subscription_billing(host, now=end)
+    suspended_at = end + timedelta(days=2)
+    with monkeypatch.context() as patched:
+        patched.setattr(run, "_send_staff_alert", lambda *args: False)  # died before sending
+        run_subscription_billing(host, now=suspended_at)
+    assert Subscription.objects.get().status == SubscriptionStatus.SUSPENDED
+    bill = SubscriptionBill.objects.get()
+    assert OutboxMessage.objects.get(key=f"subscription-bill:{bill.pk}:staff:suspended").status == (
+        "claimed"
+    )
+    run_subscription_billing(host, now=suspended_at + timedelta(minutes=5))  # lease still held
+    assert staff_mail() == []
+    run_subscription_billing(host, now=suspended_at + timedelta(minutes=20))
+    run_subscription_billing(host, now=suspended_at + timedelta(minutes=40))
+    [email] = staff_mail()
+    assert f"SB-{bill.pk} suspended the subscription" in email.subject
