@@ -127,7 +127,9 @@ DEFAULTS: dict[str, Any] = {
     # "manual": staff enter the result through the API; "celery": a Celery task named
     # PROVISIONING_TASK is sent with the request; "webhook": the request is POSTed as JSON to
     # PROVISIONING_URL (HTTPS), signed with PROVISIONING_SECRET (HMAC-SHA256), retried with
-    # backoff. Django settings only, not Dashboard fields: the secret signs what goes there.
+    # backoff. The mode is also a Dashboard field; the task, URL and secret are Django
+    # settings only (the secret signs what goes to the URL), and a Dashboard mode they do not
+    # support is refused.
     "PROVISIONING_MODE": "manual",
     "PROVISIONING_TASK": "",
     "PROVISIONING_URL": "",
@@ -523,6 +525,35 @@ def parse_block(value: Any) -> str | None:
     return "\n".join(lines)
 
 
+MAX_GRACE_DAYS = 365
+
+
+def parse_grace_days(value: Any) -> int | None:
+    """Subscriptions' windows (late usage reports, the grace before suspending, then before
+    cancelling): 0 to 365 days, or None for empty."""
+    days = parse_days(value)
+    if days is not None and days > MAX_GRACE_DAYS:
+        raise ValueError(f"Enter 0 to {MAX_GRACE_DAYS} days.")
+    return days
+
+
+def parse_provisioning_mode(value: Any) -> str | None:
+    """manual, celery or webhook, or None for empty. The task name, URL and secret a mode
+    needs are Django settings only (the secret signs what goes to the URL), so a mode they do
+    not support is refused here, not at the first subscription."""
+    if _blank(value):
+        return None
+    mode = str(value).strip().lower()
+    if mode not in PROVISIONING_MODES:
+        raise ValueError(f"Use one of {', '.join(PROVISIONING_MODES)}.")
+    raw = {**DEFAULTS, **getattr(django_settings, "SALEOR_LICENSE", {})}
+    try:
+        provisioning_settings({**raw, "PROVISIONING_MODE": mode})
+    except ValueError as error:
+        raise ValueError(f"Set the Django settings this mode needs first: {error}") from None
+    return mode
+
+
 def parse_slugs(value: Any) -> frozenset[str]:
     return frozenset(slug.strip() for slug in str(value or "").split(",") if slug.strip())
 
@@ -548,6 +579,10 @@ DASHBOARD_FIELDS: dict[str, tuple[str, Any]] = {
     "invoice_number_format": ("invoice_number_format", parse_number_format),
     "invoice_seller": ("invoice_seller", parse_block),
     "invoice_footer": ("invoice_footer", parse_block),
+    "usage_late_days": ("usage_late_days", parse_grace_days),
+    "subscription_grace_days": ("subscription_grace_days", parse_grace_days),
+    "subscription_cancel_days": ("subscription_cancel_days", parse_grace_days),
+    "provisioning_mode": ("provisioning_mode", parse_provisioning_mode),
 }
 
 

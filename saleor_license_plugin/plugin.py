@@ -183,6 +183,33 @@ class LicensePlugin(BasePlugin):
             "label": "Invoice footer",
             "help_text": "Printed at the bottom of every invoice: payment terms, bank details.",
         },
+        "usage_late_days": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Subscriptions: late usage report days",
+            "help_text": "Usage reports for an ended period are accepted this many days (0 to "
+            "365); then a post-paid bill is fixed at the period's peak and the period closes.",
+        },
+        "subscription_grace_days": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Subscriptions: days before suspending",
+            "help_text": "An unpaid subscription bill suspends the subscription (and its "
+            "license) this many days after the bill was issued (0 to 365).",
+        },
+        "subscription_cancel_days": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Subscriptions: days before cancelling",
+            "help_text": "A subscription suspended for non-payment is cancelled this many days "
+            "later (0 to 365): license revoked, unpaid bills written off.",
+        },
+        "provisioning_mode": {
+            "type": ConfigurationTypeField.STRING,
+            "label": "Subscriptions: provisioning mode",
+            "help_text": "How a new subscription's instance (and a domain change) is requested "
+            "from your system: manual (staff report the result through the API), celery "
+            "(the task PROVISIONING_TASK) or webhook (a signed POST to PROVISIONING_URL). The "
+            "task, URL and secret are Django settings only; a mode they do not support is "
+            "refused.",
+        },
         "deployment_required_products": {
             "type": ConfigurationTypeField.STRING,
             "label": "Products that need a deployment",

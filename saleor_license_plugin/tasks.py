@@ -1,6 +1,7 @@
 """Celery autodiscovery entry point (``app.autodiscover_tasks()`` imports ``<app>.tasks``)."""
 
 from saleor_license_plugin.fulfillment.provisioning import (
+    deliver_domain_changes,
     deliver_provisioning,
     provisioning_sweep_task,
 )
@@ -18,6 +19,7 @@ from saleor_license_plugin.fulfillment.tasks import (
 __all__ = [
     "auto_renew_task",
     "bill_subscriptions_task",
+    "deliver_domain_changes",
     "deliver_provisioning",
     "expire_due_task",
     "fulfill_order",

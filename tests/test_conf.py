@@ -84,6 +84,13 @@ def test_dashboard_values_apply_on_top(settings):
         ("invoice_number_format", "INV-{year}"),
         ("invoice_seller", "x" * 201),
         ("invoice_footer", "\n".join(["line"] * 21)),
+        ("usage_late_days", "-1"),
+        ("usage_late_days", "three"),
+        ("subscription_grace_days", "2.5"),
+        ("subscription_grace_days", "366"),
+        ("subscription_cancel_days", "-21"),
+        ("provisioning_mode", "email"),
+        ("provisioning_mode", "webhook"),  # no PROVISIONING_URL / SECRET in the Django settings
     ],
 )
 def test_bad_dashboard_values_are_reported_per_field(field, value):
@@ -169,3 +176,41 @@ def test_the_invoice_fields_apply_on_top():
     assert applied.invoice_on_payment is True and applied.send_invoice_emails is False
     assert applied.invoice_number_format == "F/{year}/{seq:05d}"
     assert applied.invoice_seller == "Shop Ltd\n1 Road"
+
+
+def test_the_subscription_fields_apply_on_top(settings):
+    base = conf.from_django_settings()
+    assert (base.usage_late_days, base.subscription_grace_days) == (3, 7)
+    assert (base.subscription_cancel_days, base.provisioning_mode) == (21, "manual")
+    values = {
+        **conf.DASHBOARD_DEFAULTS,
+        "usage_late_days": " 0 ",
+        "subscription_grace_days": "10",
+        "subscription_cancel_days": "30",
+        "provisioning_mode": "Manual",
+    }
+    applied = conf.from_dashboard(values, base)
+    assert (applied.usage_late_days, applied.subscription_grace_days) == (0, 10)
+    assert (applied.subscription_cancel_days, applied.provisioning_mode) == (30, "manual")
+    assert conf.dashboard_errors(values) == {}
+
+
+def test_a_dashboard_provisioning_mode_needs_what_the_django_settings_give_it(settings):
+    """The task name, URL and secret stay Django settings: the Dashboard may pick webhook or
+    celery only once they are there, and the error says what is missing (never the secret)."""
+    [message] = conf.dashboard_errors({"provisioning_mode": "celery"}).values()
+    assert "PROVISIONING_TASK" in message
+    secret = "s3cret-" + "x" * 32
+    settings.SALEOR_LICENSE = {
+        **settings.SALEOR_LICENSE,
+        "PROVISIONING_URL": "https://provision.shop.example/hook",
+        "PROVISIONING_SECRET": secret,
+    }
+    assert conf.dashboard_errors({"provisioning_mode": "webhook"}) == {}
+    base = conf.from_django_settings()
+    assert base.provisioning_mode == "manual"
+    applied = conf.from_dashboard({"provisioning_mode": "webhook"}, base)
+    assert applied.provisioning_mode == "webhook"
+    assert applied.provisioning_url == "https://provision.shop.example/hook"
+    [message] = conf.dashboard_errors({"provisioning_mode": "celery"}).values()
+    assert "PROVISIONING_TASK" in message and secret not in message

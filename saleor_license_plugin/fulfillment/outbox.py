@@ -77,6 +77,14 @@ def once(
     type only) and logged, not raised: the reconciliation retries it."""
     if not claim(key, kind=kind, recipient=recipient, now=now):
         return False
+    return perform(key, kind=kind, action=action)
+
+
+def perform(key: str, *, kind: str, action: Callable[[], object]) -> bool:
+    """Run the action of a message this run claimed, and record the outcome; True if it was
+    done. Claiming in the transaction that decides the message (then performing after it
+    commits) leaves no gap: should the worker die in between, the claim's lease runs out and
+    ``due_for_retry`` finds it."""
     try:
         action()
     except Exception as exc:  # smtplib, socket, provider and backend errors alike

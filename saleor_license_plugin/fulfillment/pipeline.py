@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from saleor_license_plugin.conf import using
 from saleor_license_plugin.fulfillment import invoicing, notify, provisioning
 from saleor_license_plugin.fulfillment.failures import report_failed_lines
 from saleor_license_plugin.fulfillment.host import TaskHost
@@ -24,7 +25,9 @@ def fulfill(order: OrderPayload, host: TaskHost) -> list[LineResult]:
         host.write_order_results(order.order_id, {r.line_id: r.for_metadata() for r in results})
         if order.paid:
             notify.send_keys_once(order, results)  # for a subscription: its order ID and key
-            provisioning.request_for_order(order, results)
+            # In the provisioning mode the plugin's hooks see (the Dashboard's, inside Saleor).
+            with using(host.license_settings()):
+                provisioning.request_for_order(order, results)
         if order.paid and order.invoice:
             invoicing.invoice_paid_order(order.order_id, host)
     return results

@@ -14,6 +14,12 @@ Each hand-over is one outbox row (``provisioning:<request_id>``): concurrent or 
 runs send it once; only a worker dying between the merchant's 2xx and recording it makes a
 later run send it again, with the same ``Idempotency-Key`` for the merchant to drop.
 
+A staff domain change (``subscriptionDomainChange``) is sent the same way, in the mode the
+instance was requested in, as a ``subscription.domain_changed`` request
+(:func:`~saleor_license_plugin.licensing.provisioning.domain_change_payload`): each change once
+(outbox key ``…:domain:<change>``), oldest first, retried by
+:func:`deliver_domain_changes` and then by the sweep for ``DOMAIN_SWEEP_WINDOW``.
+
 Credentials e-mails go to the partner or buyer who ordered (always) and to the customer's
 contact when the order asked for it, each once (outbox keys ``…:credentials:orderer`` and
 ``…:credentials:customer``). The sealed password is wiped as soon as every one was sent, and
@@ -23,6 +29,7 @@ by the sweep after ``CREDENTIALS_TTL_HOURS`` whatever happened.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +47,7 @@ from saleor_license_plugin.fulfillment.orders import LineResult, OrderPayload
 from saleor_license_plugin.licensing import plan_changes, provisioning
 from saleor_license_plugin.licensing.pricing import LineAction
 from saleor_license_plugin.models import (
+    LicenseEvent,
     ProvisioningRequest,
     ProvisioningStatus,
     Subscription,
@@ -48,11 +56,13 @@ from saleor_license_plugin.models import (
 logger = logging.getLogger(__name__)
 
 KIND = "provisioning_request"
+DOMAIN_KIND = "provisioning_domain_change"
 CREDENTIALS_KIND = "instance_credentials"
 TIMEOUT = (5, 15)  # seconds to connect, to read the answer
 MAX_RETRIES = 10
 BACKOFF_BASE, BACKOFF_MAX = 10, 3600  # seconds: 10, 20, 40, ... at most an hour apart
 SWEEP_AFTER = timedelta(minutes=30)  # a pending request this old lost its task message
+DOMAIN_SWEEP_WINDOW = timedelta(days=7)  # the sweep retries a domain change this long
 
 
 class DeliveryRefused(Exception):
@@ -116,7 +126,14 @@ def send_celery(request_pk: int) -> bool:
     if request is None or request.status != ProvisioningStatus.PENDING:
         return True
     conf = get_settings()
-    data = provisioning.payload(request)
+    return _hand_over(
+        request, conf.provisioning_task, _celery_sender(provisioning.payload(request))
+    )
+
+
+def _celery_sender(data: dict[str, Any]) -> Callable[[], None]:
+    """Send the merchant's task ``PROVISIONING_TASK`` with ``request`` and its signature."""
+    conf = get_settings()
     signature = provisioning.sign(
         provisioning.canonical_body(data),
         conf.provisioning_secret,
@@ -128,7 +145,7 @@ def send_celery(request_pk: int) -> bool:
             conf.provisioning_task, kwargs={"request": data, "signature": signature}
         )
 
-    return _hand_over(request, conf.provisioning_task, send)
+    return send
 
 
 def post_webhook(request_pk: int) -> bool:
@@ -137,7 +154,15 @@ def post_webhook(request_pk: int) -> bool:
     if request is None or request.status != ProvisioningStatus.PENDING:
         return True
     conf = get_settings()
-    body = provisioning.canonical_body(provisioning.payload(request))
+    data = provisioning.payload(request)
+    return _hand_over(request, conf.provisioning_url, _webhook_sender(data))
+
+
+def _webhook_sender(data: dict[str, Any]) -> Callable[[], None]:
+    """POST ``data`` to ``PROVISIONING_URL``, signed when sent; its ``request_id`` is the
+    ``Idempotency-Key``. Anything but 2xx raises :class:`DeliveryRefused`."""
+    conf = get_settings()
+    body = provisioning.canonical_body(data)
 
     def send() -> None:
         signature = provisioning.sign(
@@ -149,7 +174,7 @@ def post_webhook(request_pk: int) -> bool:
             headers={
                 "Content-Type": "application/json",
                 provisioning.SIGNATURE_HEADER: signature,
-                provisioning.IDEMPOTENCY_HEADER: request.request_id,
+                provisioning.IDEMPOTENCY_HEADER: data["request_id"],
                 "User-Agent": "saleor-license-plugin provisioning",
             },
             timeout=TIMEOUT,
@@ -158,11 +183,19 @@ def post_webhook(request_pk: int) -> bool:
         if not 200 <= response.status_code < 300:
             raise DeliveryRefused(response.status_code)
 
-    return _hand_over(request, conf.provisioning_url, send)
+    return send
 
 
-def _hand_over(request: ProvisioningRequest, recipient: str, send: Any) -> bool:
-    key = message_key(request)
+def _sender(mode: str, data: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    conf = get_settings()
+    if mode == "celery":
+        return conf.provisioning_task, _celery_sender(data)
+    return conf.provisioning_url, _webhook_sender(data)
+
+
+def _send_once(key: str, kind: str, recipient: str, send: Callable[[], None]) -> tuple[bool, str]:
+    """Send under the outbox key ``key``: (True if this call sent it, what went wrong in words
+    without secrets: an HTTP status or an exception's type)."""
     error = ""
 
     def attempt() -> None:
@@ -176,7 +209,14 @@ def _hand_over(request: ProvisioningRequest, recipient: str, send: Any) -> bool:
             error = type(exc).__name__
             raise
 
-    if outbox.once(key, kind=KIND, recipient=recipient[:254], action=attempt):
+    sent = outbox.once(key, kind=kind, recipient=recipient[:254], action=attempt)
+    return sent, error
+
+
+def _hand_over(request: ProvisioningRequest, recipient: str, send: Any) -> bool:
+    key = message_key(request)
+    sent, error = _send_once(key, KIND, recipient, send)
+    if sent:
         provisioning.note_attempt(request.pk)
         provisioning.mark_requested(request.pk)
         logger.info("Provisioning request %s handed over", request.request_id)
@@ -208,6 +248,76 @@ def deliver_provisioning(self: Any, request_pk: int) -> bool:
             status=ProvisioningStatus.FAILED, failure_reason="the webhook never took it"
         )
         logger.error("Provisioning request %s given up after %d tries", request_pk, MAX_RETRIES)
+        return False
+    raise self.retry(countdown=backoff(self.request.retries))
+
+
+# --- domain changes -------------------------------------------------------------------------
+
+
+def domain_change_key(request: ProvisioningRequest, event: LicenseEvent) -> str:
+    return f"{message_key(request)}:domain:{event.pk}"
+
+
+def notify_domain_change(subscription_id: int) -> str | None:
+    """After staff changed a subscription's domain: tell the merchant's system, in the mode
+    its instance was requested in, once the change commits. Returns that mode (``manual``:
+    nothing is sent), or None when the subscription has no provisioning request."""
+    request = ProvisioningRequest.objects.filter(subscription_id=subscription_id).first()
+    if request is None:
+        return None
+    if request.mode == "celery":
+        transaction.on_commit(lambda: send_domain_changes(request.pk))
+    elif request.mode == "webhook":
+        transaction.on_commit(lambda: deliver_domain_changes.delay(request.pk))
+    return request.mode
+
+
+def send_domain_changes(request_pk: int) -> tuple[int, bool]:
+    """Hand the instance's domain changes over, oldest first, each once (outbox key
+    ``provisioning:<request_id>:domain:<change>``): (how many this call sent, whether all were
+    taken). Stops at the first one not taken, so a later change never overtakes an earlier
+    one. Manual mode: nothing to send."""
+    request = _load(request_pk)
+    if request is None or request.mode not in ("celery", "webhook"):
+        return 0, True
+    sent = 0
+    for event in provisioning.domain_changes(request):
+        key = domain_change_key(request, event)
+        if outbox.is_done(key):
+            continue
+        data = provisioning.domain_change_payload(request, event)
+        recipient, send = _sender(request.mode, data)
+        taken, error = _send_once(key, DOMAIN_KIND, recipient, send)
+        if not taken:
+            if error:
+                logger.warning("Domain change %s not taken: %s", data["request_id"], error)
+            return sent, False  # refused, or another run is sending it right now
+        sent += 1
+        logger.info("Domain change %s handed over", data["request_id"])
+    return sent, True
+
+
+@shared_task(
+    bind=True,
+    name="saleor_license_plugin.deliver_domain_changes",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+)
+def deliver_domain_changes(self: Any, request_pk: int) -> bool:
+    """POST an instance's domain changes to the merchant's webhook until it answers 2xx."""
+    with task_host().context():
+        _, done = send_domain_changes(request_pk)
+    if done:
+        return True
+    if self.request.retries >= self.max_retries:
+        logger.error(
+            "Domain change of provisioning request %s not taken after %d tries; the sweep "
+            "tries again",
+            request_pk,
+            MAX_RETRIES,
+        )
         return False
     raise self.retry(countdown=backoff(self.request.retries))
 
@@ -292,7 +402,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     """Periodic: hand over requests whose task message was lost, send credentials e-mails that
     failed, and wipe every password older than ``CREDENTIALS_TTL_HOURS`` whatever happened."""
     now = now or timezone.now()
-    counts = {"handed_over": 0, "emails": 0, "wiped": 0}
+    counts = {"handed_over": 0, "domain_changes": 0, "emails": 0, "wiped": 0}
     stale = ProvisioningRequest.objects.filter(
         status=ProvisioningStatus.PENDING, created_at__lte=now - SWEEP_AFTER
     ).values_list("pk", "mode")[:200]
@@ -301,6 +411,16 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
             counts["handed_over"] += 1
         elif mode == "webhook" and post_webhook(pk):
             counts["handed_over"] += 1
+    changed = LicenseEvent.objects.filter(
+        action=plan_changes.Action.DOMAIN_CHANGED,
+        created_at__lte=now - SWEEP_AFTER,
+        created_at__gt=now - DOMAIN_SWEEP_WINDOW,
+    ).values("license_id")
+    told = ProvisioningRequest.objects.filter(
+        mode__in=("celery", "webhook"), subscription__license_id__in=changed
+    )
+    for pk in list(told.values_list("pk", flat=True)[:200]):
+        counts["domain_changes"] += send_domain_changes(pk)[0]
     ttl = timedelta(hours=get_settings().credentials_ttl_hours)
     counts["wiped"] = (
         ProvisioningRequest.objects.filter(completed_at__lte=now - ttl)

@@ -17,6 +17,12 @@ subscription_billing``) runs, in order:
    stays unpaid for the customer to pay, and the customer is emailed how, once per bill. Any
    bill not collected makes the subscription past due.
 4. ``apply_grace``: past due → suspended → cancelled.
+
+Staff (``STAFF_EMAILS``, else Django's ``ADMINS``) get one email per bill and outcome (outbox
+keys ``subscription-bill:<id>:staff:<outcome>``): ``gave-up`` when a saved card's retries are
+spent, ``suspended`` and ``cancelled`` when the grace suspends or cancels a subscription for
+that unpaid bill (its oldest). An email the mail server refused, or whose worker died, is sent
+again by the next run (``retry_staff_alerts``).
 """
 
 from __future__ import annotations
@@ -34,15 +40,18 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from saleor_license_plugin.conf import get_settings
+from saleor_license_plugin.conf import get_settings, using
 from saleor_license_plugin.fulfillment import outbox
 from saleor_license_plugin.fulfillment.autorenew import ChargeResult
+from saleor_license_plugin.fulfillment.failures import staff_recipients
 from saleor_license_plugin.fulfillment.host import TaskHost
 from saleor_license_plugin.licensing import subscription_billing as billing
 from saleor_license_plugin.models import BillStatus, SubscriptionBill
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=30)  # a CHARGING bill older than this belongs to a dead worker
+STAFF_KIND = "subscription_staff_alert"
+GAVE_UP, SUSPENDED, CANCELLED = "gave-up", "suspended", "cancelled"
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,13 @@ class BillingReport:
 def run_subscription_billing(
     host: TaskHost, *, now: datetime | None = None, page_size: int = billing.PAGE_SIZE
 ) -> BillingReport:
-    now = now or timezone.now()
+    """One billing run with the settings the plugin's hooks see (inside Saleor: the
+    Dashboard's grace and late-report days over the Django settings)."""
+    with using(host.license_settings()):
+        return _run(host, now or timezone.now(), page_size)
+
+
+def _run(host: TaskHost, now: datetime, page_size: int) -> BillingReport:
     conf = get_settings()
     catalogs: dict[str, Any] = {}
 
@@ -86,10 +101,19 @@ def run_subscription_billing(
         return catalogs[channel]
 
     report = BillingReport()
+    retry_staff_alerts(now)
     report.close = billing.close_periods(catalog, now=now, page_size=page_size)
     report.finalize = billing.finalize_arrears(catalog, now=now, conf=conf, page_size=page_size)
     charge_due(host, now, page_size, report)
-    report.grace = billing.apply_grace(now=now, conf=conf)
+    claimed: list[tuple[int, str]] = []
+
+    def claim_alert(subscription_id: int, bill_id: int, outcome: str) -> None:
+        if _claim_staff_alert(bill_id, outcome, now):
+            claimed.append((bill_id, outcome))
+
+    report.grace = billing.apply_grace(now=now, conf=conf, on_change=claim_alert)
+    for bill_id, outcome in claimed:
+        _send_staff_alert(bill_id, outcome)
     logger.info(
         "Subscription billing: %d period(s) rolled, %d bill(s) created, %d issued at the peak, "
         "%d paid, %d declined, %d left unpaid, %d suspended, %d cancelled",
@@ -189,7 +213,7 @@ def _attempt(host: TaskHost, bill: SubscriptionBill, now: datetime, report: Bill
         )
         billing.mark_past_due([bill.subscription_id])
         return
-    _leave_unpaid([bill], result, now, report)
+    _leave_unpaid([bill], result, now, report, staff_outcome=GAVE_UP)
 
 
 def _finish(
@@ -216,10 +240,20 @@ def _finish(
 
 
 def _leave_unpaid(
-    bills: list[SubscriptionBill], result: ChargeResult, now: datetime, report: BillingReport
+    bills: list[SubscriptionBill],
+    result: ChargeResult,
+    now: datetime,
+    report: BillingReport,
+    staff_outcome: str = "",
 ) -> None:
-    """Not collected: the customer pays it (the email says how, once per bill); past due."""
-    _finish(bills, BillStatus.UNPAID, result, now)
+    """Not collected: the customer pays it (the email says how, once per bill); past due.
+    With ``staff_outcome`` (one bill) staff are told too, their email claimed in the
+    transaction that records the outcome."""
+    with transaction.atomic():
+        left = _finish(bills, BillStatus.UNPAID, result, now)
+        alert = bool(staff_outcome and left and _claim_staff_alert(bills[0].pk, staff_outcome, now))
+    if alert:
+        _send_staff_alert(bills[0].pk, staff_outcome)
     billing.mark_past_due([bill.subscription_id for bill in bills])
     report.unpaid += len(bills)
     for bill in bills:
@@ -257,4 +291,82 @@ def _pay_message(bill: SubscriptionBill, recipient: str, outcome: str) -> EmailM
         body=body,
         from_email=getattr(django_settings, "DEFAULT_FROM_EMAIL", None),
         to=[recipient],
+    )
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+def staff_key(bill_id: int, outcome: str) -> str:
+    return f"subscription-bill:{bill_id}:staff:{outcome}"
+
+
+def _claim_staff_alert(bill_id: int, outcome: str, now: datetime) -> bool:
+    """Claim the staff email of a bill's outcome, in the transaction that records the outcome:
+    True for the one run that sends it (``_send_staff_alert`` once that commits). Should the
+    worker die before sending, the claim's lease runs out and ``retry_staff_alerts`` sends it.
+    False when no staff address is configured."""
+    staff = staff_recipients()
+    if not staff:
+        return False
+    key = staff_key(bill_id, outcome)
+    return outbox.claim(key, kind=STAFF_KIND, recipient=",".join(staff)[:254], now=now)
+
+
+def _send_staff_alert(bill_id: int, outcome: str) -> bool:
+    def send() -> None:
+        _staff_message(bill_id, outcome, staff_recipients()).send(fail_silently=False)
+
+    return outbox.perform(staff_key(bill_id, outcome), kind=STAFF_KIND, action=send)
+
+
+def retry_staff_alerts(now: datetime) -> int:
+    """Send the staff emails a mail server refused or a dead worker held, once each."""
+    sent = 0
+    for message in outbox.due_for_retry(now, kind=STAFF_KIND):
+        _, bill_id, _, outcome = message.key.split(":")
+        if _claim_staff_alert(int(bill_id), outcome, now):
+            sent += _send_staff_alert(int(bill_id), outcome)
+    return sent
+
+
+def _staff_message(bill_id: int, outcome: str, staff: list[str]) -> EmailMessage:
+    bill = SubscriptionBill.objects.select_related("subscription__license").get(pk=bill_id)
+    subscription = bill.subscription
+    license = subscription.license
+    conf = get_settings()
+    what = {
+        GAVE_UP: (
+            "was not collected",
+            f"Charging the saved card failed {bill.attempts} time(s), the last retry included. "
+            "The bill is left for the customer to pay (they were emailed how); the subscription "
+            f"is past due and is suspended {conf.subscription_grace_days} day(s) after the "
+            "bill was issued unless it is paid.",
+        ),
+        SUSPENDED: (
+            "suspended the subscription",
+            f"The subscription ({subscription.domain}) and its license are suspended for "
+            f"non-payment. It is cancelled {conf.subscription_cancel_days} day(s) from now "
+            "unless the bill is paid; paying it reactivates the subscription.",
+        ),
+        CANCELLED: (
+            "cancelled the subscription",
+            f"The subscription ({subscription.domain}) was cancelled for non-payment: its "
+            "license is revoked and its unpaid bills are written off.",
+        ),
+    }[outcome]
+    body = (
+        f"Subscription bill SB-{bill.pk} {what[0]}.\n\n{what[1]}\n\n"
+        f"Plan: {subscription.plan} ({subscription.mode}), license …{license.key_hint}\n"
+        f"Customer: {license.owner_email or license.owner_id}"
+        + (f", {subscription.company}" if subscription.company else "")
+        + f"\nBill: {bill.amount} {bill.currency} for {bill.period_start:%Y-%m-%d} to "
+        f"{bill.period_end:%Y-%m-%d}, issued {bill.issued_at:%Y-%m-%d}\n"
+        f"Last attempt: {bill.last_outcome or '-'}\n"
+    )
+    return EmailMessage(
+        subject=f"[licenses] Subscription bill SB-{bill.pk} {what[0]}",
+        body=body,
+        from_email=getattr(django_settings, "DEFAULT_FROM_EMAIL", None),
+        to=staff,
     )

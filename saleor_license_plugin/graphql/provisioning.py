@@ -215,6 +215,13 @@ class SubscriptionAutoRenewSet(BaseMutation):
 
 class SubscriptionDomainChange(BaseMutation):
     subscription = graphene.Field(SubscriptionType)
+    provisioning_mode = graphene.String(
+        description=(
+            "How the merchant's provisioning system hears of the change: celery or webhook (a "
+            "signed subscription.domain_changed request, sent once); manual: nothing is sent, "
+            "update the instance yourself; null: the subscription has no provisioning request."
+        )
+    )
 
     class Arguments:
         id = graphene.ID(required=True)
@@ -237,4 +244,5 @@ class SubscriptionDomainChange(BaseMutation):
         changed = plan_changes.change_domain(
             subscription.pk, domain, reason, actor=ctx.actor, now=ctx.now
         )
-        return cls.success(subscription=changed)
+        mode = delivery.notify_domain_change(changed.pk)
+        return cls.success(subscription=changed, provisioning_mode=mode)

@@ -6,6 +6,9 @@ subscription, :func:`create_request` records one :class:`ProvisioningRequest` pe
 (unique), whose ``request_id`` the merchant's system dedupes on; ``fulfillment.provisioning``
 hands it over (a Celery task or a signed HTTPS webhook) or leaves it to staff (manual mode).
 
+When staff change the instance's domain, :func:`domain_change_payload` is what the merchant's
+system is told (``subscription.domain_changed``, signed the same way), once per change.
+
 The request carries the license key's **hint**, never the key: building an instance needs the
 plan, the domain, the data location and the administrator, not the key. An instance that must
 activate gets its key from the merchant's system through staff's ``licenseKeyReveal``, which is
@@ -40,8 +43,10 @@ from django.utils import timezone
 from saleor_license_plugin.conf import get_settings
 from saleor_license_plugin.licensing.errors import LicenseError, LicenseErrorCode
 from saleor_license_plugin.licensing.keys import _derive
+from saleor_license_plugin.licensing.plan_changes import Action as Changes
 from saleor_license_plugin.licensing.plan_changes import record, state
 from saleor_license_plugin.models import (
+    LicenseEvent,
     ProvisioningRequest,
     ProvisioningStatus,
     Subscription,
@@ -50,6 +55,7 @@ from saleor_license_plugin.models import (
 SIGNATURE_HEADER = "X-License-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 EVENT_TYPE = "subscription.provision"
+DOMAIN_CHANGED_TYPE = "subscription.domain_changed"
 SIGNATURE_TOLERANCE = timedelta(minutes=5)
 MAX_PASSWORD = 256
 MAX_USERNAME = 128
@@ -143,6 +149,43 @@ def payload(request: ProvisioningRequest) -> dict[str, Any]:
         },
         "send_credentials_to_customer": subscription.send_credentials_to_customer,
         "created_at": request.created_at.isoformat(),
+    }
+
+
+def change_id(request: ProvisioningRequest, event: LicenseEvent) -> str:
+    """A domain change's id for the merchant's system to dedupe on (its ``Idempotency-Key``):
+    the instance's request id and the change's history entry."""
+    return f"{request.request_id}:domain:{event.pk}"
+
+
+def domain_changes(request: ProvisioningRequest) -> list[LicenseEvent]:
+    """The instance's domain changes by staff (``subscriptionDomainChange``), in order."""
+    return list(
+        LicenseEvent.objects.filter(
+            license_id=request.subscription.license_id, action=Changes.DOMAIN_CHANGED
+        ).order_by("pk")
+    )
+
+
+def domain_change_payload(request: ProvisioningRequest, event: LicenseEvent) -> dict[str, Any]:
+    """What the merchant's system is told when staff change an instance's domain: which
+    instance (its provisioning request), the old and the new domain. No key, no secret."""
+    subscription = request.subscription
+    license = subscription.license
+    return {
+        "type": DOMAIN_CHANGED_TYPE,
+        "request_id": change_id(request, event),
+        "provisioning_request_id": request.request_id,
+        "subscription_id": global_id("Subscription", subscription.pk),
+        "license_id": global_id("License", license.pk),
+        "license_key_hint": license.key_hint,
+        "instance": {
+            "type": subscription.instance_type,
+            "data_location": subscription.data_location,
+            "old_domain": (event.before or {}).get("domain", ""),
+            "domain": (event.after or {}).get("domain", ""),
+        },
+        "changed_at": event.created_at.isoformat(),
     }
 
 

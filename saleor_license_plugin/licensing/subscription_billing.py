@@ -545,24 +545,36 @@ def mark_past_due(subscription_ids: list[int]) -> int:
 class GraceReport:
     suspended: list[int] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
+    # subscription id -> the oldest unpaid bill the change was keyed on (staff are told once
+    # per bill and outcome: ``fulfillment.subscription_billing``)
+    bills: dict[int, int] = field(default_factory=dict)
 
 
-def apply_grace(*, now: datetime, conf: LicenseSettings | None = None) -> GraceReport:
+# Called inside the transaction of each suspension or cancellation with (subscription id,
+# the oldest unpaid bill's id, "suspended" or "cancelled"): what must follow the change commits
+# with it (the fulfillment layer claims its staff email there).
+GraceHook = Callable[[int, int, str], None]
+
+
+def apply_grace(
+    *, now: datetime, conf: LicenseSettings | None = None, on_change: GraceHook | None = None
+) -> GraceReport:
     """Past due longer than ``SUBSCRIPTION_GRACE_DAYS`` (from the oldest unpaid bill's issue)
     → suspended, license suspended; ``SUBSCRIPTION_CANCEL_DAYS`` later → cancelled, license
     revoked, unpaid bills written off. Each change is keyed on the bill, so it happens once."""
     conf = conf or get_settings()
     grace = timedelta(days=conf.subscription_grace_days)
     cancel = grace + timedelta(days=conf.subscription_cancel_days)
+    open_bills = SubscriptionBill.objects.filter(
+        subscription=OuterRef("pk"), status__in=OPEN_BILL_STATUSES, issued_at__isnull=False
+    )
     oldest = (
-        SubscriptionBill.objects.filter(
-            subscription=OuterRef("pk"), status__in=OPEN_BILL_STATUSES, issued_at__isnull=False
-        )
-        .order_by()
+        open_bills.order_by()
         .values("subscription")
         .annotate(first=Min("issued_at"))
         .values("first")
     )
+    oldest_bill = open_bills.order_by("issued_at", "pk").values("pk")[:1]
     late = (
         Subscription.objects.filter(
             status__in=(SubscriptionStatus.PAST_DUE, SubscriptionStatus.SUSPENDED)
@@ -579,7 +591,7 @@ def apply_grace(*, now: datetime, conf: LicenseSettings | None = None) -> GraceR
         with transaction.atomic():
             subscription = (
                 Subscription.objects.select_for_update()
-                .annotate(owed_since=Subquery(oldest))
+                .annotate(owed_since=Subquery(oldest), owed_bill=Subquery(oldest_bill))
                 .get(pk=subscription_id)
             )
             owed_since = subscription.owed_since
@@ -588,9 +600,16 @@ def apply_grace(*, now: datetime, conf: LicenseSettings | None = None) -> GraceR
             if owed_since <= now - cancel:
                 _cancel_unpaid(subscription, now)
                 report.cancelled.append(subscription.pk)
+                outcome = "cancelled"
             elif subscription.status == SubscriptionStatus.PAST_DUE and owed_since <= now - grace:
                 _suspend_unpaid(subscription, owed_since, now)
                 report.suspended.append(subscription.pk)
+                outcome = "suspended"
+            else:
+                continue
+            report.bills[subscription.pk] = subscription.owed_bill
+            if on_change is not None:
+                on_change(subscription.pk, subscription.owed_bill, outcome)
     if report.suspended or report.cancelled:
         logger.info(
             "Subscription billing: %d suspended, %d cancelled for non-payment",

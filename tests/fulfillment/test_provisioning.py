@@ -333,3 +333,171 @@ def test_concurrent_deliveries_post_the_request_once(settings, server):
     assert sorted(outcomes) == [False, True]  # the loser: "another run is sending it"
     request.refresh_from_db()
     assert request.status == ProvisioningStatus.REQUESTED
+
+
+class DashboardHost(PlainHost):
+    """Inside Saleor the host's settings are the Dashboard form's over the Django settings."""
+
+    def __init__(self, form):
+        self.form = form
+
+    def license_settings(self):
+        from saleor_license_plugin import conf
+
+        return conf.from_dashboard(self.form, conf.from_django_settings())
+
+
+def test_the_fulfillment_worker_uses_the_dashboards_provisioning_mode(
+    settings, broker, server, django_capture_on_commit_callbacks
+):
+    """The Django settings give the URL and secret but keep manual; the Dashboard says
+    webhook: the Celery worker fulfilling the order (outside any request) requests the
+    instance by webhook."""
+    configure(settings, PROVISIONING_URL=server.url + "/provision", PROVISIONING_SECRET=SECRET)
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfill(paid(), DashboardHost({"provisioning_mode": "webhook"}))
+    request = ProvisioningRequest.objects.get()
+    assert request.mode == "webhook" and request.status == ProvisioningStatus.REQUESTED
+    [(_, _, headers, body)] = server.requests
+    assert expected_signature(headers["x-license-signature"], body)
+
+
+# --- domain changes (subscriptionDomainChange) --------------------------------------------------
+
+DOMAIN = """mutation($id: ID!, $domain: String!, $reason: String!) {
+  subscriptionDomainChange(id: $id, domain: $domain, reason: $reason) {
+    provisioningMode subscription { domain } errors { field code } } }"""
+
+
+def change_domain(domain, reason="typo at ordering"):
+    """What staff do: the API's mutation (which hands the change over once it commits)."""
+    from saleor_license_plugin.graphql.core import to_global_id
+    from tests.api.helpers import STAFF, gql
+
+    sid = to_global_id("Subscription", Subscription.objects.get().pk)
+    variables = {"id": sid, "domain": domain, "reason": reason}
+    return gql(DOMAIN, variables, principal=STAFF).payload("subscriptionDomainChange")
+
+
+def webhook_mode(settings, server):
+    configure(
+        settings,
+        PROVISIONING_MODE="webhook",
+        PROVISIONING_URL=server.url + "/provision",
+        PROVISIONING_SECRET=SECRET,
+    )
+
+
+def test_a_domain_change_is_posted_to_the_webhook_signed_once_and_retried(
+    settings, broker, server, django_capture_on_commit_callbacks
+):
+    webhook_mode(settings, server)
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfill(paid(), PlainHost())
+    request = ProvisioningRequest.objects.get()
+    assert len(server.requests) == 1  # the instance's request
+    server.fail(500, count=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = change_domain("pbx2.acme.example")
+    assert changed["provisioningMode"] == "webhook" and changed["errors"] == []
+    assert len(server.requests) == 3  # the 500, then taken on the retry
+    event = LicenseEvent.objects.get(action="domain_changed")
+    for method, path, headers, body in server.requests[1:]:
+        assert (method, path) == ("POST", "/provision")
+        assert provisioning.verify(body, headers["x-license-signature"], SECRET)
+        assert headers["idempotency-key"] == f"{request.request_id}:domain:{event.pk}"
+    assert server.requests[1][3] == server.requests[2][3]  # the same change each time
+    data = json.loads(server.requests[2][3])
+    assert data["type"] == "subscription.domain_changed"
+    assert data["provisioning_request_id"] == request.request_id
+    assert data["instance"]["old_domain"] == "pbx.acme.example"
+    assert data["instance"]["domain"] == "pbx2.acme.example"
+    key = normalize(Subscription.objects.get().license.display_key())
+    assert key not in json.dumps(data) and SECRET not in json.dumps(data)
+
+    # A second change is a second request; redelivery and the sweep send nothing again.
+    with django_capture_on_commit_callbacks(execute=True):
+        change_domain("pbx3.acme.example")
+    assert len(server.requests) == 4
+    second = json.loads(server.requests[3][3])
+    assert (second["instance"]["old_domain"], second["instance"]["domain"]) == (
+        "pbx2.acme.example",
+        "pbx3.acme.example",
+    )
+    assert delivery.deliver_domain_changes.delay(request.pk).get() is True
+    from django.utils import timezone
+
+    delivery.sweep(now=timezone.now() + timedelta(hours=1))
+    assert len(server.requests) == 4
+    assert sent_count(delivery.DOMAIN_KIND) == 2
+
+
+def sent_count(kind):
+    from saleor_license_plugin.models import OutboxMessage
+
+    return OutboxMessage.objects.filter(kind=kind, status="sent").count()
+
+
+def test_domain_changes_the_webhook_refused_are_sent_by_the_sweep_in_order(
+    settings, broker, server, django_capture_on_commit_callbacks
+):
+    """The webhook refuses past every retry: a later change never overtakes the first; once
+    the endpoint takes them, the sweep sends both, oldest first, once each."""
+    from django.utils import timezone
+
+    webhook_mode(settings, server)
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfill(paid(), PlainHost())
+    server.fail(503, count=1000)
+    with django_capture_on_commit_callbacks(execute=True):
+        change_domain("pbx2.acme.example")
+    refused = len(server.requests) - 1
+    assert refused == delivery.MAX_RETRIES + 1
+    with django_capture_on_commit_callbacks(execute=True):
+        change_domain("pbx3.acme.example")
+    later = [json.loads(body) for _, _, _, body in server.requests[1 + refused :]]
+    assert {data["instance"]["domain"] for data in later} == {"pbx2.acme.example"}
+    server.fail(503, count=0)
+    server.requests.clear()
+    counts = delivery.sweep(now=timezone.now() + timedelta(hours=1))
+    assert counts["domain_changes"] == 2
+    sent = [json.loads(body)["instance"]["domain"] for _, _, _, body in server.requests]
+    assert sent == ["pbx2.acme.example", "pbx3.acme.example"]
+    delivery.sweep(now=timezone.now() + timedelta(hours=2))
+    assert len(server.requests) == 2
+
+
+def test_a_domain_change_sends_the_merchants_celery_task_once(
+    settings, broker, django_capture_on_commit_callbacks
+):
+    configure(
+        settings,
+        PROVISIONING_MODE="celery",
+        PROVISIONING_TASK="merchant.provision_instance",
+        PROVISIONING_SECRET=SECRET,
+    )
+    get_current_app().conf.task_always_eager = False  # send_task always goes to the broker
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfill(paid(), PlainHost())
+    broker.delete("celery")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert change_domain("pbx2.acme.example")["provisioningMode"] == "celery"
+    request = ProvisioningRequest.objects.get()
+    assert delivery.send_domain_changes(request.pk) == (0, True)  # sent already
+    [message] = [json.loads(raw) for raw in broker.lrange("celery", 0, -1)]
+    assert message["headers"]["task"] == "merchant.provision_instance"
+    _, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+    assert kwargs["request"]["type"] == "subscription.domain_changed"
+    assert kwargs["request"]["instance"]["domain"] == "pbx2.acme.example"
+    assert expected_signature(kwargs["signature"], provisioning.canonical_body(kwargs["request"]))
+
+
+def test_in_manual_mode_a_domain_change_sends_nothing_and_says_so(
+    settings, django_capture_on_commit_callbacks
+):
+    fulfill(paid(), PlainHost())
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        changed = change_domain("pbx2.acme.example")
+    assert changed["provisioningMode"] == "manual"
+    assert changed["subscription"] == {"domain": "pbx2.acme.example"}
+    assert callbacks == [] and sent_count(delivery.DOMAIN_KIND) == 0

@@ -295,3 +295,140 @@ def test_the_reconciliation_sees_a_bill_paid_off_session_as_fulfilled(now):
     assert unfulfilled([PaidOrder(payload, frozenset(), cursor="1")]) == []
     SubscriptionBill.objects.update(status=BillStatus.UNPAID)
     assert len(unfulfilled([PaidOrder(payload, frozenset(), cursor="1")])) == 1
+
+
+def staff_mail():
+    return [email for email in mail.outbox if email.to == ["ops@shop.example"]]
+
+
+@pytest.mark.django_db
+def test_staff_are_told_once_when_a_bills_retries_run_out(now, settings):
+    settings.SALEOR_LICENSE = {
+        **settings.SALEOR_LICENSE,
+        "STAFF_EMAILS": ["ops@shop.example"],
+        "SUBSCRIPTION_GRACE_DAYS": 30,
+    }
+    subscription = subscribe("gave-up", now)
+    end = subscription.current_period_end
+    host = Billing("declined", "declined", "declined", "declined")
+    moment = end
+    for wait in (0, 1, 3):
+        moment += timedelta(days=wait)
+        run_subscription_billing(host, now=moment)
+    assert staff_mail() == []  # declined, still being retried
+    run_subscription_billing(host, now=moment + timedelta(days=7))
+    run_subscription_billing(host, now=moment + timedelta(days=8))
+    bill = SubscriptionBill.objects.get()
+    [email] = staff_mail()
+    assert f"SB-{bill.pk} was not collected" in email.subject
+    assert "4 time(s)" in email.body and "declined" in email.body
+    assert "30.000 EUR" in email.body and ALICE.email in email.body
+    row = OutboxMessage.objects.get(key=f"subscription-bill:{bill.pk}:staff:gave-up")
+    assert row.status == "sent" and row.recipient == "ops@shop.example"
+
+
+@pytest.mark.django_db
+def test_staff_are_told_once_of_a_suspension_and_a_cancellation_for_non_payment(now, settings):
+    """Django's ADMINS when STAFF_EMAILS is empty; one email per bill and outcome, however
+    many runs; an email the mail server refused is sent again by the next run."""
+    settings.ADMINS = [("Ops", "ops@shop.example")]
+    settings.SALEOR_LICENSE = {
+        **settings.SALEOR_LICENSE,
+        "SUBSCRIPTION_GRACE_DAYS": 5,
+        "SUBSCRIPTION_CANCEL_DAYS": 10,
+    }
+    subscription = subscribe("never-pays", now, card=False)
+    end = subscription.current_period_end
+    host = Billing()
+    day = timedelta(days=1)
+    run_subscription_billing(host, now=end)
+    assert staff_mail() == []  # no card: the customer pays; not a give-up
+    run_subscription_billing(host, now=end + 4 * day)
+    assert staff_mail() == []
+    settings.EMAIL_BACKEND = "tests.fulfillment.test_subscription_billing.RefusingBackend"
+    run_subscription_billing(host, now=end + 5 * day)  # suspended; the mail server refuses
+    assert Subscription.objects.get().status == SubscriptionStatus.SUSPENDED
+    assert staff_mail() == []
+    bill = SubscriptionBill.objects.get()
+    row = OutboxMessage.objects.get(key=f"subscription-bill:{bill.pk}:staff:suspended")
+    assert row.status == "failed"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    for days in (6, 7):
+        run_subscription_billing(host, now=end + days * day)
+    [suspended] = staff_mail()
+    assert f"SB-{bill.pk} suspended the subscription" in suspended.subject
+    assert "never-pays.acme.example" in suspended.body
+    for days in (15, 16):
+        run_subscription_billing(host, now=end + days * day)
+    assert Subscription.objects.get().status == SubscriptionStatus.CANCELLED
+    [_, cancelled] = staff_mail()
+    assert f"SB-{bill.pk} cancelled the subscription" in cancelled.subject
+    assert "written off" in cancelled.body
+
+
+class RefusingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server down")
+
+
+class DashboardHost(Billing):
+    """Inside Saleor the host's settings are the Dashboard form's over the Django settings."""
+
+    def __init__(self, form):
+        super().__init__()
+        self.form = form
+
+    def license_settings(self):
+        from saleor_license_plugin import conf
+
+        return conf.from_dashboard(self.form, conf.from_django_settings())
+
+
+@pytest.mark.django_db
+def test_the_billing_run_applies_the_dashboards_grace_days(now):
+    """Django's SUBSCRIPTION_GRACE_DAYS is 7; the Dashboard says 2, and the beat task (a
+    Celery worker, outside any request) suspends after 2."""
+    subscription = subscribe("dashboard-grace", now, card=False)
+    end = subscription.current_period_end
+    host = DashboardHost({"subscription_grace_days": "2", "subscription_cancel_days": "3"})
+    run_subscription_billing(host, now=end)
+    run_subscription_billing(host, now=end + timedelta(days=1))
+    assert Subscription.objects.get().status == SubscriptionStatus.PAST_DUE
+    report = run_subscription_billing(host, now=end + timedelta(days=2))
+    assert report.grace.suspended == [subscription.pk]
+    report = run_subscription_billing(host, now=end + timedelta(days=5))
+    assert report.grace.cancelled == [subscription.pk]
+
+
+@pytest.mark.django_db
+def test_a_staff_email_claimed_by_a_worker_that_died_is_sent_by_a_later_run(
+    now, settings, monkeypatch
+):
+    """The suspension and its email's claim commit together: a worker dying right after
+    (before sending) leaves a claim that a later run, once its lease lapsed, sends once."""
+    from saleor_license_plugin.fulfillment import subscription_billing as run
+
+    settings.ADMINS = [("Ops", "ops@shop.example")]
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "SUBSCRIPTION_GRACE_DAYS": 2}
+    subscription = subscribe("dies", now, card=False)
+    end = subscription.current_period_end
+    host = Billing()
+    run_subscription_billing(host, now=end)
+    suspended_at = end + timedelta(days=2)
+    with monkeypatch.context() as patched:
+        patched.setattr(run, "_send_staff_alert", lambda *args: False)  # died before sending
+        run_subscription_billing(host, now=suspended_at)
+    assert Subscription.objects.get().status == SubscriptionStatus.SUSPENDED
+    bill = SubscriptionBill.objects.get()
+    assert OutboxMessage.objects.get(key=f"subscription-bill:{bill.pk}:staff:suspended").status == (
+        "claimed"
+    )
+    run_subscription_billing(host, now=suspended_at + timedelta(minutes=5))  # lease still held
+    assert staff_mail() == []
+    run_subscription_billing(host, now=suspended_at + timedelta(minutes=20))
+    run_subscription_billing(host, now=suspended_at + timedelta(minutes=40))
+    [email] = staff_mail()
+    assert f"SB-{bill.pk} suspended the subscription" in email.subject
