@@ -6,13 +6,19 @@ host that does nothing extra. ``SALEOR_LICENSE["TASK_HOST"]`` names another."""
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 
 from django.apps import apps
 from django.utils.module_loading import import_string
 
-from saleor_license_plugin.conf import LicenseSettings, from_django_settings, get_settings
+from saleor_license_plugin.conf import (
+    LicenseSettings,
+    from_django_settings,
+    get_settings,
+    using,
+)
 
 logger = logging.getLogger(__name__)
 SALEOR_TASK_HOST = "saleor_license_plugin.saleor_host.orders.SaleorTaskHost"
@@ -126,3 +132,13 @@ def task_host() -> TaskHost:
     if not path and apps.is_installed("saleor.core"):
         path = SALEOR_TASK_HOST
     return import_string(path)() if path else PlainHost()
+
+
+@contextmanager
+def in_host(host: TaskHost) -> Iterator[TaskHost]:
+    """Where every task runs: the host's context (inside Saleor: the writer database allowed)
+    and the settings the plugin's hooks see (inside Saleor: the Dashboard's over Django's).
+    Without the second, a Celery worker would read Django's settings alone, and a schedule,
+    staff address or refund switch set in the Dashboard would do nothing in the tasks."""
+    with host.context(), using(host.license_settings()):
+        yield host

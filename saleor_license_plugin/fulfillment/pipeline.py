@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from saleor_license_plugin.conf import using
 from saleor_license_plugin.fulfillment import invoicing, notify, provisioning
 from saleor_license_plugin.fulfillment.failures import report_failed_lines
-from saleor_license_plugin.fulfillment.host import TaskHost
+from saleor_license_plugin.fulfillment.host import TaskHost, in_host
 from saleor_license_plugin.fulfillment.orders import LineResult, OrderPayload, apply_order
 from saleor_license_plugin.licensing import holds
 
@@ -17,7 +16,7 @@ def fulfill(order: OrderPayload, host: TaskHost) -> list[LineResult]:
     key), and ask the merchant's system for each instance the order's subscriptions need (once
     each, ``fulfillment.provisioning``); then, when asked (``INVOICE_ON_PAYMENT``), issue the
     invoice, which names the keys just issued, and email it once."""
-    with host.context():
+    with in_host(host):
         results = apply_order(order)
         if order.paid:
             holds.settle(holds.order_holder(order.order_id))
@@ -25,9 +24,7 @@ def fulfill(order: OrderPayload, host: TaskHost) -> list[LineResult]:
         host.write_order_results(order.order_id, {r.line_id: r.for_metadata() for r in results})
         if order.paid:
             notify.send_keys_once(order, results)  # for a subscription: its order ID and key
-            # In the provisioning mode the plugin's hooks see (the Dashboard's, inside Saleor).
-            with using(host.license_settings()):
-                provisioning.request_for_order(order, results)
+            provisioning.request_for_order(order, results)
         if order.paid and order.invoice:
             invoicing.invoice_paid_order(order.order_id, host)
     return results

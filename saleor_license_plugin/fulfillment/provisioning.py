@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from saleor_license_plugin.conf import get_settings
 from saleor_license_plugin.fulfillment import outbox
-from saleor_license_plugin.fulfillment.host import task_host
+from saleor_license_plugin.fulfillment.host import in_host, task_host
 from saleor_license_plugin.fulfillment.orders import LineResult, OrderPayload
 from saleor_license_plugin.licensing import plan_changes, provisioning
 from saleor_license_plugin.licensing.pricing import LineAction
@@ -239,7 +239,7 @@ def _hand_over(request: ProvisioningRequest, recipient: str, send: Any) -> bool:
 )
 def deliver_provisioning(self: Any, request_pk: int) -> bool:
     """POST a provisioning request to the merchant's webhook until it answers 2xx."""
-    with task_host().context():
+    with in_host(task_host()):
         taken = post_webhook(request_pk)
     if taken:
         return True
@@ -307,7 +307,7 @@ def send_domain_changes(request_pk: int) -> tuple[int, bool]:
 )
 def deliver_domain_changes(self: Any, request_pk: int) -> bool:
     """POST an instance's domain changes to the merchant's webhook until it answers 2xx."""
-    with task_host().context():
+    with in_host(task_host()):
         _, done = send_domain_changes(request_pk)
     if done:
         return True
@@ -440,5 +440,5 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
 )
 def provisioning_sweep_task() -> dict[str, int]:
     """Run periodically (Celery beat, e.g. every 15 minutes)."""
-    with task_host().context():
+    with in_host(task_host()):
         return sweep()

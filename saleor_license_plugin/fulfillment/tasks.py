@@ -16,8 +16,9 @@ from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 from django.utils import timezone
 
+from saleor_license_plugin.conf import using
 from saleor_license_plugin.fulfillment.autorenew import run_auto_renewals
-from saleor_license_plugin.fulfillment.host import TaskHost, task_host
+from saleor_license_plugin.fulfillment.host import TaskHost, in_host, task_host
 from saleor_license_plugin.fulfillment.invoicing import invoice_paid_order
 from saleor_license_plugin.fulfillment.orders import (
     OrderPayload,
@@ -44,9 +45,8 @@ TASK_OPTIONS: dict[str, Any] = {
 
 
 def _in_host[R](run: Callable[[TaskHost], R]) -> R:
-    """``run(host)`` inside the host's context (inside Saleor: the writer database allowed)."""
-    host = task_host()
-    with host.context():
+    """``run(host)`` inside the host's context and settings (``in_host``)."""
+    with in_host(task_host()) as host:
         return run(host)
 
 
@@ -72,7 +72,7 @@ def invoice_order_task(order_id: str) -> dict[str, str]:
 
 @shared_task(name="saleor_license_plugin.withdraw_order", **TASK_OPTIONS)
 def withdraw_order_task(order_id: str, reason: str, revoke_issued: bool = True) -> dict[str, int]:
-    with task_host().context():
+    with in_host(task_host()):
         counts = withdraw_order(order_id, reason=reason, revoke_issued=revoke_issued)
     logger.info("Order %s %s: %s", order_id, reason, counts)
     return counts
@@ -81,7 +81,7 @@ def withdraw_order_task(order_id: str, reason: str, revoke_issued: bool = True) 
 @shared_task(name="saleor_license_plugin.expire_due", **TASK_OPTIONS)
 def expire_due_task() -> dict[str, int]:
     """Run periodically (Celery beat, e.g. hourly)."""
-    with task_host().context():
+    with in_host(task_host()):
         return expire_due()
 
 
@@ -94,7 +94,8 @@ def reconcile_task(since_hours: int = 72) -> dict[str, Any]:
     if source is None:
         return {"skipped": "this host has no orders"}
     since = timezone.now() - timedelta(hours=since_hours)
-    report = reconcile(source, host, since=since)
+    with using(host.license_settings()):
+        report = reconcile(source, host, since=since)
     return {
         "fulfilled": report.fulfilled,
         "withdrawn": report.withdrawn,
@@ -121,8 +122,7 @@ def auto_renew_task() -> dict[str, Any]:
 def bill_subscriptions_task() -> dict[str, Any]:
     """Run periodically (Celery beat, e.g. hourly): close ended subscription periods, bill
     each once, charge saved cards, suspend and cancel what stays unpaid past the grace."""
-    host = task_host()
-    with host.context():
+    with in_host(task_host()) as host:
         report = run_subscription_billing(host)
     return {
         "rolled": report.close.rolled,

@@ -70,8 +70,12 @@ def due_for(license: License, now: datetime, schedule: Sequence[int]) -> list[Du
 
 
 def window(now: datetime, schedule: Sequence[int]) -> tuple[datetime, datetime]:
-    """Expiries that can have a step due at ``now``: an index-friendly range for the sweep."""
-    return now - timedelta(days=max(schedule)), now - timedelta(days=min(schedule))
+    """Expiries that can have a step due at ``now``: an index-friendly range for the sweep.
+    A step before the expiry stays due until the expiry (a sweep that did not run on that very
+    day, or a license bought later, still gets it, once); a step after it, until that step.
+    (It was the range between the last and the first step, which for a schedule of steps all
+    before the expiry, e.g. ``[-30]``, was a single instant: nothing was ever reminded.)"""
+    return now - timedelta(days=max((*schedule, 0))), now - timedelta(days=min(schedule))
 
 
 # --- the renewals report ----------------------------------------------------------------------

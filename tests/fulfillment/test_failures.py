@@ -122,3 +122,23 @@ def test_paying_settles_the_orders_holds_and_withdrawing_releases_them(alice, no
     holds.take(license.pk, "service:hot_standby", holds.order_holder("gone"), now)
     withdraw_order("gone", reason="cancelled")
     assert PendingChange.objects.get(holder="order:gone").state == HoldState.RELEASED
+
+
+class DashboardHost(PaymentsHost):
+    """Staff addresses set in the Dashboard (the host's settings), not in Django's."""
+
+    def license_settings(self):
+        from dataclasses import replace
+
+        from saleor_license_plugin.conf import from_django_settings
+
+        return replace(from_django_settings(), staff_emails=("support@shop.example",))
+
+
+def test_staff_are_told_at_the_dashboards_address_in_the_worker(alice, now):
+    first, second = two_upgrades(alice, now)
+    fulfill(first, PaymentsHost())
+    mail.outbox = []
+    fulfill(second, DashboardHost())
+    staff = [m for m in mail.outbox if "second" in m.subject and m.to != ["alice@example.com"]]
+    assert [m.to for m in staff] == [["support@shop.example"]]

@@ -161,3 +161,44 @@ def test_a_sweep_that_died_after_claiming_is_finished_by_the_next(alice, now, mo
     assert mail.outbox == [] and ReminderClaim.objects.count() == 1
     report = send_reminders(PlainHost(), now=now + timedelta(minutes=5))
     assert report.claimed == 0 and report.recovered == 1 and len(mail.outbox) == 1
+
+
+class DashboardHost(CatalogHost):
+    """A host whose plugin settings differ from Django's, as Saleor's do when the merchant
+    sets the reminder schedule in the Dashboard."""
+
+    def license_settings(self):
+        from dataclasses import replace
+
+        from saleor_license_plugin.conf import from_django_settings
+
+        return replace(from_django_settings(), reminder_schedule=(-30,))
+
+
+@pytest.mark.django_db
+def test_the_reminder_task_follows_the_dashboards_schedule_not_djangos(alice, now, settings):
+    """Celery runs the task with Django's settings only; the Dashboard's must apply there too
+    (they did only inside requests: a schedule set in the Dashboard did nothing)."""
+    from django.utils import timezone
+
+    from saleor_license_plugin.fulfillment.tasks import send_renewal_reminders_task
+
+    settings.SALEOR_LICENSE = {
+        **settings.SALEOR_LICENSE,
+        "REMINDER_SCHEDULE": [-7],
+        "TASK_HOST": "tests.fulfillment.test_reminders.DashboardHost",
+    }
+    issue("cloud-8", alice, timezone.now() - timedelta(days=365 - 20))  # term ends in 20 days
+    report = send_renewal_reminders_task()
+    assert report["claimed"] == 1 and len(mail.outbox) == 1  # Django's -7 would send nothing
+
+
+@pytest.mark.django_db
+def test_a_schedule_of_one_step_before_expiry_reminds_until_the_expiry(alice, now, settings):
+    """[-30] made the sweep's window a single instant: nothing was ever reminded."""
+    settings.SALEOR_LICENSE = {**settings.SALEOR_LICENSE, "REMINDER_SCHEDULE": [-30]}
+    issue("cloud-8", alice, now - timedelta(days=345))  # 20 days left
+    issue("cloud-8", alice, now - timedelta(days=366))  # expired yesterday: no step after it
+    report = send_reminders(CatalogHost(), now=now)
+    assert report.claimed == 1 and len(mail.outbox) == 1
+    assert send_reminders(CatalogHost(), now=now + timedelta(days=1)).claimed == 0  # once
