@@ -84,6 +84,8 @@ def cart_lines(page, count):
     lines = page.locator("#cart-lines li")
     lines.first.wait_for()
     assert lines.count() == count
+    shown = page.locator("#app").inner_text()
+    assert "null" not in shown and "undefined" not in shown, shown
     return lines
 
 
