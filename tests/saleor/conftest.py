@@ -40,7 +40,12 @@ def saleor_fixture_modules() -> list[str]:
     raise RuntimeError(f"{root} has no pytest_plugins list")
 
 
-pytest_plugins = [*saleor_fixture_modules(), "license_fixtures", "payment_fixtures"]
+pytest_plugins = [
+    *saleor_fixture_modules(),
+    "license_fixtures",
+    "payment_fixtures",
+    "portal_fixtures",
+]
 
 
 def pytest_configure(config):

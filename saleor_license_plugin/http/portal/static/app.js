@@ -60,6 +60,12 @@ async function start() {
   document.documentElement.dataset.mode = getConfig().mode;
   $("#sign-out").addEventListener("click", signOut);
   window.addEventListener("hashchange", route);
+  // A link to the page already shown changes no hash: load the page again (My licenses after
+  // staff marked an order paid), as a person clicking it expects.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href^='#']");
+    if (link && link.getAttribute("href") === (window.location.hash || "#/")) route();
+  });
   window.addEventListener("portal:signed-out", () => route());
   window.addEventListener("portal:cart", updateCartCount);
   route();

@@ -74,6 +74,21 @@ export function lineLabels() {
   }
 }
 
+// What a cart line is, in words: Saleor's checkout knows only the product, so an upgrade of a
+// key and a new license of the same edition would read alike ("Professional 16 calls").
+const ACTIONS = {
+  NEW: "New license", UPGRADE: "Upgrade", RENEW_LICENSE: "License renewal",
+  RENEW_MAINTENANCE: "Maintenance renewal", EXPANSION: "Expansion", SUBSCRIBE: "Subscription",
+};
+
+function lineLabel(quote, input) {
+  if (!quote) return null;
+  const parts = [ACTIONS[quote.action] || quote.action, quote.name];
+  if (input?.years) parts.push(`${input.years} year${input.years > 1 ? "s" : ""}`);
+  if (input?.licenseKey) parts.push(`key …${input.licenseKey.replace(/[^0-9a-z]/gi, "").slice(-5).toUpperCase()}`);
+  return parts.join(" · ");
+}
+
 async function ensureCheckout() {
   const existing = checkoutId();
   if (existing) {
@@ -93,7 +108,7 @@ export async function addToCart(lines) {
   const id = await ensureCheckout();
   const payload = await mutate(plugin, PLUGIN.ADD_LINES, { checkoutId: id, lines }, "checkoutLicenseLinesAdd");
   const labels = lineLabels();
-  for (const line of payload.lines) labels[line.id] = line.quote?.name;
+  payload.lines.forEach((line, i) => { labels[line.id] = lineLabel(line.quote, lines[i]); });
   sessionStorage.setItem(LABELS, JSON.stringify(labels));
   window.dispatchEvent(new Event("portal:cart"));
   return payload.lines;

@@ -56,7 +56,7 @@ export async function showCart() {
             await mutate(saleor, SALEOR.PROMO_REMOVE, { id: checkout.id, code: checkout.voucherCode }, "checkoutRemovePromoCode");
             showCart();
           }) }, "remove"))
-      : null,
+      : "", // replaceChildren, unlike h(), would print null as "null"
     h("div", { class: "row spread total" }, h("strong", null, "Total"), h("strong", { id: "cart-total" }, money(checkout.totalPrice.gross))),
     h("div", { class: "row" },
       h("a", { class: "button", href: "#/buy/new" }, "Add other products"),
