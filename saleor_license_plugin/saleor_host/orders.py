@@ -222,13 +222,7 @@ class SaleorTaskHost:
                 client_ip="auto-renew",
             )
 
-        return _charge_off_session(
-            owner_id=request.owner_id,
-            gateway_id=request.gateway,
-            channel_slug=request.channel,
-            reference=request.reference,
-            add_lines=add_lines,
-        )
+        return _charge_off_session(request, add_lines)
 
     def charge_bill(self, request: Any) -> ChargeResult:
         """A subscription's bill, charged like an auto-renewal: a checkout of the customer's
@@ -240,13 +234,7 @@ class SaleorTaskHost:
 
             add_bill_line(checkout, request.bill_id, settings=license_plugin.license_settings())
 
-        return _charge_off_session(
-            owner_id=request.owner_id,
-            gateway_id=request.gateway,
-            channel_slug=request.channel,
-            reference=request.reference,
-            add_lines=add_lines,
-        )
+        return _charge_off_session(request, add_lines)
 
     def note_on_order(self, order_id: str, text: str) -> None:
         from saleor.order.events import order_note_added_event
@@ -278,10 +266,10 @@ LICENSE_PLUGIN_ID = "saleor_license_plugin"
 RENEWAL_MARKER = "saleor_license_plugin.auto_renew"  # checkout private metadata: the attempt
 
 
-def _charge_off_session(
-    *, owner_id: str, gateway_id: str, channel_slug: str, reference: str, add_lines: Any
-) -> ChargeResult:
-    """Auto-renewals and subscription bills alike: a checkout of the customer's marked with
+def _charge_off_session(request: Any, add_lines: Any) -> ChargeResult:
+    """Auto-renewals and subscription bills alike (``request``: an ``autorenew.RenewalRequest``
+    or a ``subscription_billing.BillRequest``, both naming the owner, the gateway holding the
+    saved card, the channel and the attempt's reference): a checkout of the customer's marked with
     the attempt's reference (found again when the attempt resumes, so the same payment and
     the same provider idempotency key), its lines added once by ``add_lines``, completed by
     Saleor's own ``complete_checkout`` on the customer's saved card, off-session."""
@@ -300,6 +288,12 @@ def _charge_off_session(
     from saleor_license_plugin.saleor_host.checkout import new_checkout
     from saleor_license_plugin.saleor_host.compat import checkout_total
 
+    owner_id, gateway_id, channel_slug, reference = (
+        request.owner_id,
+        request.gateway,
+        request.channel,
+        request.reference,
+    )
     user_pk = decode_global_id(owner_id, "User")
     user = User.objects.filter(pk=user_pk, is_active=True).first() if user_pk else None
     channel = Channel.objects.filter(slug=channel_slug, is_active=True).first()
