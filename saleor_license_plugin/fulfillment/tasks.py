@@ -16,7 +16,6 @@ from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 from django.utils import timezone
 
-from saleor_license_plugin.conf import using
 from saleor_license_plugin.fulfillment.autorenew import run_auto_renewals
 from saleor_license_plugin.fulfillment.host import TaskHost, in_host, task_host
 from saleor_license_plugin.fulfillment.invoicing import invoice_paid_order
@@ -89,12 +88,11 @@ def expire_due_task() -> dict[str, int]:
 def reconcile_task(since_hours: int = 72) -> dict[str, Any]:
     """Run periodically (Celery beat, e.g. every 15 minutes): fulfil paid orders a lost event
     left without licenses, withdraw cancelled or refunded ones, retry failed keys emails."""
-    host = task_host()
-    source = host.order_source()
-    if source is None:
-        return {"skipped": "this host has no orders"}
-    since = timezone.now() - timedelta(hours=since_hours)
-    with using(host.license_settings()):
+    with in_host(task_host()) as host:  # the Dashboard's settings, read from the writer
+        source = host.order_source()
+        if source is None:
+            return {"skipped": "this host has no orders"}
+        since = timezone.now() - timedelta(hours=since_hours)
         report = reconcile(source, host, since=since)
     return {
         "fulfilled": report.fulfilled,
