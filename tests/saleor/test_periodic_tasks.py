@@ -6,7 +6,11 @@ the settings the merchant set in the Dashboard."""
 
 import pytest
 from django.conf import settings as django_settings
-from saleor.core.tasks import RestrictWriterDBTask
+
+try:  # Saleor 3.21+: the guard; 3.20 has none, and the tasks must simply run there
+    from saleor.core.tasks import RestrictWriterDBTask
+except ImportError:
+    RestrictWriterDBTask = None
 
 from saleor_license_plugin.fulfillment import provisioning, tasks
 
@@ -22,7 +26,8 @@ PERIODIC = [
 
 @pytest.mark.parametrize("task", PERIODIC, ids=lambda task: task.name)
 def test_each_periodic_task_runs_under_saleors_writer_guard(license_plugin, task):
-    assert isinstance(task, RestrictWriterDBTask)
-    assert django_settings.CELERY_RESTRICT_WRITER_METHOD.endswith("restrict_writer")
+    if RestrictWriterDBTask is not None:
+        assert isinstance(task, RestrictWriterDBTask)
+        assert django_settings.CELERY_RESTRICT_WRITER_METHOD.endswith("restrict_writer")
     result = task.apply()
     assert result.successful(), result.traceback
