@@ -16,40 +16,16 @@ import argparse
 import os
 import sys
 import time
-from datetime import timedelta
+
+from benchmarks import common
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/slp_bench_reminders"
-
-
-def setup(database_url: str) -> None:
-    import psycopg
-
-    name = database_url.rsplit("/", 1)[1]
-    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="saleor_license_plugin.server.settings",
-        SECRET_KEY="bench-only-not-secret",  # noqa: S106
-        LICENSE_KEY_SECRET="bench-only-key-secret",  # noqa: S106
-        DATABASE_URL=database_url,
-        LOG_LEVEL="ERROR",
-    )
-    import django
-    from django.conf import settings
-
-    django.setup()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def seed(count: int) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from saleor_license_plugin.licensing import keys
     from saleor_license_plugin.models import License
 
     with connection.cursor() as cursor:
@@ -58,32 +34,16 @@ def seed(count: int) -> None:
             "saleor_license_plugin_licenseevent, saleor_license_plugin_activation, "
             "saleor_license_plugin_pendingchange, saleor_license_plugin_license CASCADE"
         )
-    now = timezone.now()
-    secret = b"bench-only-key-secret"
-    batch = []
-    for index in range(count):
-        canonical = keys.generate()
-        owner = f"user:bench-{index % 2000}"
-        batch.append(
-            License(
-                status="active",
-                product_code="cloud-8",
-                edition="Cloud",
-                edition_rank=1,
-                capacity=8,
-                term_expires_at=now + timedelta(days=(index * 7919) % 730 - 30),
-                owner_id=owner,
-                owner_email=f"{owner.split(':')[1]}@example.com",
-                key_digest=keys.digest(canonical, secret),
-                key_sealed=keys.seal(canonical, secret),
-                key_hint=keys.hint(canonical),
-                created_at=now,
-            )
-        )
-        if len(batch) == 5000:
-            License.objects.bulk_create(batch)
-            batch = []
-    License.objects.bulk_create(batch)
+    for batch in common.lapsing_licenses(
+        count,
+        secret=b"bench-only-key-secret",
+        now=timezone.now(),
+        owner="bench",
+        lapsed_days=30,
+        product_code="cloud-8",
+        edition_rank=1,
+    ):
+        License.objects.bulk_create(batch)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--licenses", type=int, default=100_000)
     parser.add_argument("--page-size", type=int, default=500)
     args = parser.parse_args(argv)
-    setup(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DB)
+    common.setup_scratch_database(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DB)
     print(f"Seeding {args.licenses} licenses…", flush=True)
     started = time.perf_counter()
     seed(args.licenses)

@@ -52,6 +52,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks import common
+from benchmarks.common import free_port
+
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN_ID = "saleor_license_plugin"
@@ -585,14 +588,6 @@ def complete(seeded: Seeded, checkout_id: str) -> Request:
 # --- the server ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(env: dict[str, str], port: int, code: Path = REPO) -> subprocess.Popen[bytes]:
     """Saleor under uvicorn; the plugin (and this module's settings) imported from ``code``
     (first on ``PYTHONPATH``, ahead of the installed plugin)."""
@@ -616,16 +611,7 @@ def start_server(env: dict[str, str], port: int, code: Path = REPO) -> subproces
 
 
 def wait_ready(port: int, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=5)
-            connection.request("GET", "/health/")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("Saleor did not start")
+    common.wait_ready(port, "/health/", timeout)
 
 
 # --- in-process: fulfillment and sweeps ---------------------------------------------------
@@ -760,40 +746,21 @@ def fulfillment(seeded: Seeded, units: int) -> dict[str, float]:
 def seed_sweep(count: int, seeded: Seeded) -> None:
     """``count`` licenses (bulk insert) with term expiries spread over two years, a twentieth
     already lapsed, 2,000 customers."""
-    from datetime import timedelta
-
     from django.utils import timezone
 
     from saleor_license_plugin import conf
-    from saleor_license_plugin.licensing import keys
     from saleor_license_plugin.models import License
 
-    secret = conf.from_django_settings().key_secret
-    now = timezone.now()
-    batch = []
-    for index in range(count):
-        canonical = keys.generate()
-        owner = f"user:sweep-{index % 2000}"
-        batch.append(
-            License(
-                status="active",
-                product_code=seeded.license_variants[-1],
-                edition="Cloud",
-                edition_rank=4,
-                capacity=8,
-                term_expires_at=now + timedelta(days=(index * 7919) % 730 - 36.5),
-                owner_id=owner,
-                owner_email=f"sweep-{index % 2000}@example.com",
-                key_digest=keys.digest(canonical, secret),
-                key_sealed=keys.seal(canonical, secret),
-                key_hint=keys.hint(canonical),
-                created_at=now,
-            )
-        )
-        if len(batch) == 5000:
-            License.objects.bulk_create(batch)
-            batch = []
-    License.objects.bulk_create(batch)
+    for batch in common.lapsing_licenses(
+        count,
+        secret=conf.from_django_settings().key_secret,
+        now=timezone.now(),
+        owner="sweep",
+        lapsed_days=36.5,
+        product_code=seeded.license_variants[-1],
+        edition_rank=4,
+    ):
+        License.objects.bulk_create(batch)
 
 
 def sweeps(count: int, seeded: Seeded) -> dict[str, object]:

@@ -23,6 +23,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from benchmarks import common
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/slp_bench_billing"
 PLANS = [
     {
@@ -38,30 +40,6 @@ PLANS = [
         },
     }
 ]
-
-
-def setup(database_url: str) -> None:
-    import psycopg
-
-    name = database_url.rsplit("/", 1)[1]
-    with psycopg.connect(database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="saleor_license_plugin.server.settings",
-        SECRET_KEY="bench-only-not-secret",  # noqa: S106
-        LICENSE_KEY_SECRET="bench-only-key-secret",  # noqa: S106
-        DATABASE_URL=database_url,
-        LOG_LEVEL="ERROR",
-    )
-    import django
-    from django.conf import settings
-
-    django.setup()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def seed(count: int) -> None:
@@ -154,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subscriptions", type=int, default=10_000)
     parser.add_argument("--page-size", type=int, default=500)
     args = parser.parse_args(argv)
-    setup(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DB)
+    common.setup_scratch_database(os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DB)
     print(f"Seeding {args.subscriptions} subscriptions…", flush=True)
     started = time.perf_counter()
     seed(args.subscriptions)
